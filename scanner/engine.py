@@ -1,0 +1,209 @@
+"""Chunks x Rules -> Findings. No I/O of its own.
+
+Per chunk: the keyword prefilter picks the candidate rules in one C pass; the
+``regex`` module confirms each candidate with a timeout (a pathological line
+becomes a warning, not a hang); filters drop allow-listed lines, placeholders
+and low-entropy values; overlapping generic matches yield to specific rules.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pathspec
+import regex
+
+from .detect import filters
+from .detect.entropy import shannon
+from .detect.prefilter import Prefilter
+from .model import CONFIDENCES, Chunk, Finding, Rule, fingerprint, redact
+
+DEFAULT_REGEX_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    regex_timeout: float = DEFAULT_REGEX_TIMEOUT
+    min_confidence: str = "low"
+    generic_min_entropy: float | None = None  # overrides the generic rules' own floors
+    show_secrets: bool = False
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    pattern: Any = None
+    allow: tuple[Any, ...] = ()
+    paths: pathspec.PathSpec | None = None
+
+
+class RuleSet:
+    """Rules compiled for scanning: the prefilter eagerly, each regex on first use."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.prefilter = Prefilter([r.keywords for r in self.rules])
+        self._compiled: list[_Compiled | None] = [None] * len(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def compiled(self, idx: int) -> _Compiled:
+        c = self._compiled[idx]
+        if c is None:
+            rule = self.rules[idx]
+            c = _Compiled(
+                rule=rule,
+                pattern=regex.compile(rule.regex),
+                allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
+                paths=pathspec.PathSpec.from_lines("gitwildmatch", rule.allowlist.paths) if rule.allowlist.paths else None,
+            )
+            self._compiled[idx] = c
+        return c
+
+
+@dataclass
+class ChunkResult:
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Lines:
+    """Line lookups on a chunk's text, computed only when a match needs them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._starts = starts
+        return self._starts
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(1-based line, 1-based column) of ``offset``."""
+        starts = self.starts()
+        idx = bisect.bisect_right(starts, offset) - 1
+        return idx + 1, offset - starts[idx] + 1
+
+    def line_text(self, line: int) -> str:
+        starts = self.starts()
+        if line < 1 or line > len(starts):
+            return ""
+        begin = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[begin:end]
+
+
+def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> ChunkResult:
+    result = ChunkResult()
+    text = chunk.text
+    if not text:
+        return result
+    candidates = ruleset.prefilter.candidates(text)
+    if not candidates:
+        return result
+    lines = _Lines(text)
+    min_conf = CONFIDENCES.index(settings.min_confidence)
+    raw: list[tuple[int, int, Finding, bool]] = []
+    for idx in sorted(candidates):
+        compiled = ruleset.compiled(idx)
+        rule = compiled.rule
+        if CONFIDENCES.index(rule.confidence) > min_conf:
+            continue
+        if compiled.paths is not None and compiled.paths.match_file(chunk.path):
+            continue
+        if rule.generic and filters.is_lock_file(chunk.path):
+            continue
+        try:
+            for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout):
+                finding = _confirm(m, compiled, chunk, lines, settings)
+                if finding is not None:
+                    raw.append((m.start("secret"), m.end("secret"), finding, rule.generic))
+        except TimeoutError:
+            result.warnings.append(
+                f"rule {rule.id} timed out after {settings.regex_timeout:g}s on {chunk.path}; "
+                "the rest of that file was not checked by this rule"
+            )
+    result.findings = _resolve_overlaps(raw)
+    return result
+
+
+def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings: EngineSettings) -> Finding | None:
+    rule = compiled.rule
+    secret = m.group("secret")
+    if not secret:
+        return None
+    lowered = secret.lower()
+    if any(word in lowered for word in rule.allowlist.stopwords):
+        return None
+    if any(a.search(secret) for a in compiled.allow):
+        return None
+    entropy = shannon(secret)
+    floor = rule.min_entropy
+    if rule.generic and settings.generic_min_entropy is not None:
+        floor = settings.generic_min_entropy
+    if floor is not None and entropy < floor:
+        return None
+    if rule.generic and (filters.is_placeholder(secret) or filters.is_non_secret(secret)):
+        return None
+    if not rule.generic and filters.is_placeholder(secret) and len(set(secret)) < 6:
+        return None
+    start = m.start("secret")
+    line, column = lines.locate(start)
+    line_text = lines.line_text(line)
+    if filters.line_allows(line_text, lines.line_text(line - 1)):
+        return None
+    end_line, end_col = lines.locate(m.end("secret"))
+    end_column = end_col if end_line == line else len(line_text) + 1
+    real_line = chunk.real_line(line)
+    if chunk.decoded is not None:
+        column = 1  # a decoded fragment's columns are not those of the file
+        end_column = 1
+    return Finding(
+        rule_id=rule.id,
+        provider=rule.provider,
+        description=rule.description,
+        severity=rule.severity,
+        confidence=rule.confidence,
+        path=chunk.path,
+        line=real_line,
+        column=column,
+        end_column=end_column,
+        redacted=redact(secret),
+        fingerprint=fingerprint(rule.id, chunk.path, secret),
+        entropy=entropy,
+        secret=secret,
+        origin=chunk.origin,
+        decoded=chunk.decoded,
+    )
+
+
+def _resolve_overlaps(raw: list[tuple[int, int, Finding, bool]]) -> list[Finding]:
+    """Drop generic findings that overlap a specific one, and exact duplicates."""
+    specific = [(s, e) for s, e, _f, g in raw if not g]
+    out: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+    for s, e, f, generic in sorted(raw, key=lambda t: (t[0], t[3], t[2].rule_id)):
+        if generic and any(s < se and ss < e for ss, se in specific):
+            continue
+        key = (f.rule_id, s, e)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+def scan_chunks(chunks: Iterable[Chunk], ruleset: RuleSet, settings: EngineSettings) -> Iterator[ChunkResult]:
+    for chunk in chunks:
+        yield scan_chunk(chunk, ruleset, settings)

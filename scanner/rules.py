@@ -1,0 +1,259 @@
+"""Load and validate rule files (the built-in ``rules/`` and the user's own).
+
+A rule file is TOML::
+
+    provider = "GitHub"            # default provider of the rules below
+
+    [[rules]]
+    id = "github-pat-classic"      # kebab-case, unique across all files
+    description = "GitHub personal access token (classic)"
+    regex = '''\\b(?P<secret>ghp_[A-Za-z0-9]{36})\\b'''
+    keywords = ["ghp_"]            # literal, case-insensitive; one must occur in any match
+    severity = "high"              # critical | high | medium | low | info
+    confidence = "high"            # high | medium | low (default high)
+    min_entropy = 3.0              # optional Shannon entropy floor of the secret
+    generic = false                # true: placeholder / non-secret filters apply
+    verify = "github"              # optional name of a verify spec
+    revoke = "github"              # optional name of a revoke spec
+    [rules.allowlist]
+    stopwords = ["example"]        # secret containing one of these is ignored
+    regexes = ['''^ghp_0+$''']       # secret matching one of these is ignored
+    paths = ["**/fixtures/**"]     # gitignore-style paths where the rule is off
+    [rules.examples]
+    positive = ['token = "ghp_{alnum:36}"']   # templates, see scanner.template
+    negative = ['ghp_tooshort']
+
+Top-level ``verify`` and ``revoke`` tables hold provider HTTP specs (see
+``scanner.providers``); they are passed through unvalidated here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from .errors import RuleError
+from .model import CONFIDENCES, SEVERITIES, Allowlist, Example, Rule
+from .template import TemplateError, generate
+
+_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_RULE_KEYS = {
+    "id", "provider", "description", "regex", "keywords", "severity", "confidence",
+    "min_entropy", "generic", "allowlist", "examples", "verify", "revoke", "tags",
+}
+_FILE_KEYS = {"provider", "rules", "verify", "revoke", "description"}
+_ALLOW_KEYS = {"stopwords", "regexes", "paths"}
+_EXAMPLE_KEYS = {"positive", "negative"}
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    source: str
+    rules: tuple[Rule, ...]
+    verify: dict[str, Any] = field(default_factory=dict)
+    revoke: dict[str, Any] = field(default_factory=dict)
+
+
+def builtin_rule_paths() -> list[Path]:
+    """The TOML files shipped with the package (or beside it, in a checkout)."""
+    try:
+        root = resources.files("scanner.builtin_rules")
+        files = sorted((Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+        if files:
+            return files
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        pass
+    here = Path(__file__).resolve().parent.parent / "rules"
+    return sorted(here.glob("*.toml"))
+
+
+def rules_digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def load_rule_file(path: Path) -> RuleFile:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(source, None, f"cannot read rule file: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RuleError(source, None, "rule file is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(source, None, f"invalid TOML: {exc}") from None
+    return parse_rule_data(data, source)
+
+
+def parse_rule_data(data: dict[str, Any], source: str) -> RuleFile:
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        raise RuleError(source, None, f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+    default_provider = data.get("provider")
+    if default_provider is not None and not isinstance(default_provider, str):
+        raise RuleError(source, None, "'provider' must be a string")
+    entries = data.get("rules", [])
+    if not isinstance(entries, list):
+        raise RuleError(source, None, "'rules' must be an array of tables ([[rules]])")
+    rules = tuple(_parse_rule(entry, source, default_provider) for entry in entries)
+    verify = data.get("verify", {})
+    revoke = data.get("revoke", {})
+    if not isinstance(verify, dict) or not isinstance(revoke, dict):
+        raise RuleError(source, None, "'verify' and 'revoke' must be tables")
+    return RuleFile(source=source, rules=rules, verify=verify, revoke=revoke)
+
+
+def _str_list(value: Any, source: str, rule_id: str, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(source, rule_id, f"'{name}' must be a list of strings")
+    return tuple(value)
+
+
+def _parse_rule(entry: Any, source: str, default_provider: str | None) -> Rule:
+    if not isinstance(entry, dict):
+        raise RuleError(source, None, "each [[rules]] entry must be a table")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise RuleError(source, str(rule_id) if rule_id else None, "'id' must be kebab-case (a-z, 0-9, '-')")
+    unknown = set(entry) - _RULE_KEYS
+    if unknown:
+        raise RuleError(source, rule_id, f"unknown key(s): {', '.join(sorted(unknown))}")
+    provider = entry.get("provider", default_provider)
+    if not isinstance(provider, str) or not provider:
+        raise RuleError(source, rule_id, "'provider' is required (in the rule or at the top of the file)")
+    description = entry.get("description")
+    if not isinstance(description, str) or not description:
+        raise RuleError(source, rule_id, "'description' is required")
+    pattern = entry.get("regex")
+    if not isinstance(pattern, str) or not pattern:
+        raise RuleError(source, rule_id, "'regex' is required")
+    try:
+        compiled = regex.compile(pattern)
+    except regex.error as exc:
+        raise RuleError(source, rule_id, f"invalid regex: {exc}") from None
+    if "secret" not in compiled.groupindex:
+        raise RuleError(source, rule_id, "regex needs a named group (?P<secret>...)")
+    keywords = tuple(k.lower() for k in _str_list(entry.get("keywords"), source, rule_id, "keywords"))
+    if not keywords or any(not k for k in keywords):
+        raise RuleError(source, rule_id, "'keywords' must list at least one non-empty literal")
+    severity = entry.get("severity", "high")
+    if severity not in SEVERITIES:
+        raise RuleError(source, rule_id, f"'severity' must be one of {', '.join(SEVERITIES)}")
+    confidence = entry.get("confidence", "high")
+    if confidence not in CONFIDENCES:
+        raise RuleError(source, rule_id, f"'confidence' must be one of {', '.join(CONFIDENCES)}")
+    min_entropy = entry.get("min_entropy")
+    if min_entropy is not None:
+        if isinstance(min_entropy, bool) or not isinstance(min_entropy, (int, float)) or not 0 <= min_entropy <= 8:
+            raise RuleError(source, rule_id, "'min_entropy' must be a number from 0 to 8")
+        min_entropy = float(min_entropy)
+    generic = entry.get("generic", False)
+    if not isinstance(generic, bool):
+        raise RuleError(source, rule_id, "'generic' must be true or false")
+    allow = _parse_allowlist(entry.get("allowlist", {}), source, rule_id)
+    examples = _parse_examples(entry.get("examples", {}), source, rule_id)
+    for name in ("verify", "revoke"):
+        if entry.get(name) is not None and not isinstance(entry.get(name), str):
+            raise RuleError(source, rule_id, f"'{name}' must name a spec (a string)")
+    return Rule(
+        id=rule_id,
+        provider=provider,
+        description=description,
+        regex=pattern,
+        keywords=keywords,
+        severity=severity,
+        confidence=confidence,
+        min_entropy=min_entropy,
+        generic=generic,
+        allowlist=allow,
+        examples=examples,
+        verify=entry.get("verify"),
+        revoke=entry.get("revoke"),
+        source=source,
+        tags=_str_list(entry.get("tags"), source, rule_id, "tags"),
+    )
+
+
+def _parse_allowlist(value: Any, source: str, rule_id: str) -> Allowlist:
+    if not isinstance(value, dict):
+        raise RuleError(source, rule_id, "'allowlist' must be a table")
+    unknown = set(value) - _ALLOW_KEYS
+    if unknown:
+        raise RuleError(source, rule_id, f"unknown allowlist key(s): {', '.join(sorted(unknown))}")
+    regexes = _str_list(value.get("regexes"), source, rule_id, "allowlist.regexes")
+    for r in regexes:
+        try:
+            regex.compile(r)
+        except regex.error as exc:
+            raise RuleError(source, rule_id, f"invalid allowlist regex {r!r}: {exc}") from None
+    return Allowlist(
+        stopwords=tuple(s.lower() for s in _str_list(value.get("stopwords"), source, rule_id, "allowlist.stopwords")),
+        regexes=regexes,
+        paths=_str_list(value.get("paths"), source, rule_id, "allowlist.paths"),
+    )
+
+
+def _parse_examples(value: Any, source: str, rule_id: str) -> Example:
+    if not isinstance(value, dict):
+        raise RuleError(source, rule_id, "'examples' must be a table")
+    unknown = set(value) - _EXAMPLE_KEYS
+    if unknown:
+        raise RuleError(source, rule_id, f"unknown examples key(s): {', '.join(sorted(unknown))}")
+    positive = _str_list(value.get("positive"), source, rule_id, "examples.positive")
+    negative = _str_list(value.get("negative"), source, rule_id, "examples.negative")
+    for tpl in positive + negative:
+        try:
+            generate(tpl)
+        except TemplateError as exc:
+            raise RuleError(source, rule_id, f"bad example template: {exc}") from None
+    return Example(positive=positive, negative=negative)
+
+
+def load_rules(
+    extra_files: Iterable[Path] = (),
+    disabled: Iterable[str] = (),
+    include_builtin: bool = True,
+) -> tuple[tuple[Rule, ...], dict[str, Any], dict[str, Any]]:
+    """All rules (built-in first, then user files), with the merged verify/revoke specs."""
+    paths = list(builtin_rule_paths()) if include_builtin else []
+    paths.extend(extra_files)
+    rules: list[Rule] = []
+    verify: dict[str, Any] = {}
+    revoke: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for rf in (load_rule_file(p) for p in paths):
+        for rule in rf.rules:
+            if rule.id in seen:
+                raise RuleError(rf.source, rule.id, f"duplicate rule id (first defined in {seen[rule.id]})")
+            seen[rule.id] = rf.source
+            rules.append(rule)
+        verify.update(rf.verify)
+        revoke.update(rf.revoke)
+    disabled_set = set(disabled)
+    unknown = disabled_set - set(seen)
+    if unknown:
+        raise RuleError("config", None, f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
+    return tuple(r for r in rules if r.id not in disabled_set), verify, revoke
+
+
+def iter_examples(rules: Iterable[Rule]) -> Iterator[tuple[Rule, str, bool]]:
+    """(rule, generated text, should_match) for every example of every rule."""
+    for rule in rules:
+        for i, tpl in enumerate(rule.examples.positive):
+            yield rule, generate(tpl, seed=f"{rule.id}:{i}"), True
+        for i, tpl in enumerate(rule.examples.negative):
+            yield rule, generate(tpl, seed=f"{rule.id}:n{i}"), False
