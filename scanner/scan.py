@@ -1,0 +1,185 @@
+"""A scan from start to end: configuration, rules, sources, engine, baseline.
+
+The CLI builds :class:`ScanOptions` and calls :func:`run_scan`; everything it
+returns is data (a ScanResult) for the reporters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import gitio
+from .config import Config, find_config, load_config
+from .engine import EngineSettings, RuleSet, scan_chunk
+from .errors import UsageError
+from .model import Chunk, Finding, Rule, ScanResult, Skipped
+from .rules import load_rules
+from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, read_chunks
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    paths: tuple[Path, ...] = (Path("."),)
+    staged: bool = False
+    history: bool = False
+    commit_range: str | None = None
+    since: str | None = None
+    branch: str | None = None
+    config_path: Path | None = None
+    baseline_path: Path | None = None
+    use_baseline: bool = True
+    excludes: tuple[str, ...] = ()
+    max_file_size: int | None = None
+    min_confidence: str | None = None
+    show_secrets: bool = False
+    jobs: int = 0
+    progress: bool = False
+    trust_repo_config: bool = True
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every mode needs: the repo root, the config and the compiled rules."""
+
+    root: Path
+    config: Config
+    rules: tuple[Rule, ...]
+    verify_specs: dict
+    revoke_specs: dict
+    ruleset: RuleSet
+    settings: EngineSettings
+    max_file_size: int
+
+
+def prepare(options: ScanOptions) -> Prepared:
+    first = options.paths[0] if options.paths else Path(".")
+    if not first.exists() and not first.is_symlink():
+        raise UsageError(f"no such file or folder: {first}")
+    anchor = first if first.is_dir() else first.parent
+    root = gitio.toplevel(anchor) or anchor
+    config_path = options.config_path
+    if config_path is None and options.trust_repo_config:
+        config_path = find_config(anchor) or (find_config(root) if root != anchor else None)
+    config = load_config(config_path)
+    rules, verify, revoke = load_rules(config.rule_files, config.disable)
+    settings = EngineSettings(
+        regex_timeout=config.regex_timeout or 2.0,
+        min_confidence=options.min_confidence or config.min_confidence or "low",
+        generic_min_entropy=config.min_entropy,
+        show_secrets=options.show_secrets,
+    )
+    return Prepared(
+        root=root,
+        config=config,
+        rules=rules,
+        verify_specs=verify,
+        revoke_specs=revoke,
+        ruleset=RuleSet(rules),
+        settings=settings,
+        max_file_size=options.max_file_size or config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+    )
+
+
+@dataclass
+class Collected:
+    findings: list[Finding]
+    skipped: list[Skipped]
+    warnings: list[str]
+    files: int
+    bytes: int
+
+
+def collect(items: Iterable[Chunk | Skipped], prepared: Prepared) -> Collected:
+    """Run the engine over a stream of chunks (Skipped entries pass through)."""
+    out = Collected([], [], [], 0, 0)
+    seen_paths: set[str] = set()
+    for item in items:
+        if isinstance(item, Skipped):
+            out.skipped.append(item)
+            continue
+        if item.path not in seen_paths:
+            seen_paths.add(item.path)
+            out.files += 1
+        out.bytes += len(item.text)
+        res = scan_chunk(item, prepared.ruleset, prepared.settings)
+        out.findings.extend(res.findings)
+        out.warnings.extend(res.warnings)
+    return out
+
+
+def _file_items(options: ScanOptions, prepared: Prepared) -> Iterator[Chunk | Skipped]:
+    excludes = tuple(prepared.config.exclude) + options.excludes
+    many = len(options.paths) > 1
+    for target in options.paths:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"no such file or folder: {target}")
+        fileset = discover(target, excludes)
+        prefix = "" if not many or not target.is_dir() else target.as_posix().rstrip("/") + "/"
+        file_target = not target.is_dir()
+        for s in fileset.skipped:
+            yield Skipped(prefix + s.path, s.reason)
+        for item in read_chunks(fileset, prepared.max_file_size):
+            shown = target.as_posix() if file_target else prefix + item.path
+            if isinstance(item, Skipped):
+                yield Skipped(shown, item.reason)
+            elif shown != item.path:
+                yield replace(item, path=shown)
+            else:
+                yield item
+
+
+def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
+    started = time.monotonic()
+    prepared = prepare(options)
+    if options.staged and options.history:
+        raise UsageError("--staged and --history cannot be combined")
+    if options.staged:
+        from .sources.staged import staged_items
+
+        collected = collect(staged_items(prepared.root, options.paths, prepared.max_file_size), prepared)
+        mode = "staged"
+    elif options.history or options.commit_range or options.since or options.branch:
+        from .sources.history import scan_history
+
+        collected = scan_history(prepared, options)
+        mode = "history"
+    else:
+        collected = collect(_file_items(options, prepared), prepared)
+        mode = "files"
+    findings = sorted(collected.findings, key=_order)
+    baseline_label: str | None = None
+    suppressed = 0
+    if options.use_baseline:
+        baseline_file = options.baseline_path or prepared.config.baseline or _default_baseline(prepared.root)
+        if baseline_file is not None:
+            from .baseline import apply_baseline
+
+            findings, suppressed = apply_baseline(baseline_file, findings)
+            baseline_label = str(baseline_file)
+    result = ScanResult(
+        findings=tuple(findings),
+        files_scanned=collected.files,
+        bytes_scanned=collected.bytes,
+        skipped=tuple(sorted(set(collected.skipped), key=lambda s: (s.path, s.reason))),
+        warnings=tuple(collected.warnings),
+        rules_run=len(prepared.rules),
+        duration=time.monotonic() - started,
+        suppressed=suppressed,
+        baseline=baseline_label,
+        target=" ".join(str(p) for p in options.paths),
+        mode=mode,
+    )
+    return result, prepared
+
+
+def _default_baseline(root: Path) -> Path | None:
+    candidate = root / "baseline.json"
+    return candidate if candidate.is_file() else None
+
+
+def _order(f: Finding) -> tuple:
+    commit = f.origin.commit.date if f.origin.commit else ""
+    return (f.path, f.line, f.column, f.rule_id, commit)
