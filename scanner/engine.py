@@ -27,7 +27,7 @@ DEFAULT_REGEX_TIMEOUT = 2.0
 @dataclass(frozen=True)
 class EngineSettings:
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT
-    min_confidence: str = "low"
+    min_confidence: str = "medium"
     generic_min_entropy: float | None = None  # overrides the generic rules' own floors
     show_secrets: bool = False
 
@@ -119,15 +119,15 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
         compiled = ruleset.compiled(idx)
         rule = compiled.rule
         if CONFIDENCES.index(rule.confidence) > min_conf:
-            continue
+            continue  # a generic finding can only lose confidence, never gain it
         if compiled.paths is not None and compiled.paths.match_file(chunk.path):
             continue
         if rule.generic and filters.is_lock_file(chunk.path):
             continue
         try:
-            for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout):
+            for m in _matches(compiled, text, candidates[idx], settings.regex_timeout):
                 finding = _confirm(m, compiled, chunk, lines, settings)
-                if finding is not None:
+                if finding is not None and CONFIDENCES.index(finding.confidence) <= min_conf:
                     raw.append((m.start("secret"), m.end("secret"), finding, rule.generic))
         except TimeoutError:
             result.warnings.append(
@@ -136,6 +136,24 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
             )
     result.findings = _resolve_overlaps(raw)
     return result
+
+
+def _matches(compiled: _Compiled, text: str, hits: list[int], timeout: float) -> Iterator[Any]:
+    """Regex matches of one rule: over the whole text, or (generic rules, which never
+    span lines) only over the lines where the prefilter saw a keyword."""
+    if not compiled.rule.generic:
+        yield from compiled.pattern.finditer(text, timeout=timeout)
+        return
+    done_until = -1
+    for hit in sorted(hits):
+        if hit <= done_until:
+            continue
+        start = text.rfind("\n", 0, hit) + 1
+        end = text.find("\n", hit)
+        if end == -1:
+            end = len(text)
+        done_until = end
+        yield from compiled.pattern.finditer(text, start, end, timeout=timeout)
 
 
 def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings: EngineSettings) -> Finding | None:
@@ -156,8 +174,13 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
         return None
     if rule.generic and (filters.is_placeholder(secret) or filters.is_non_secret(secret)):
         return None
+    if "random" in rule.tags and not filters.looks_random(secret):
+        return None
     if not rule.generic and filters.is_placeholder(secret) and len(set(secret)) < 6:
         return None
+    confidence = rule.confidence
+    if rule.generic and (filters.is_test_path(chunk.path) or ("password" in rule.tags and filters.is_wordlike(secret))):
+        confidence = "low"
     start = m.start("secret")
     line, column = lines.locate(start)
     line_text = lines.line_text(line)
@@ -174,7 +197,7 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
         provider=rule.provider,
         description=rule.description,
         severity=rule.severity,
-        confidence=rule.confidence,
+        confidence=confidence,
         path=chunk.path,
         line=real_line,
         column=column,
@@ -189,19 +212,18 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
 
 
 def _resolve_overlaps(raw: list[tuple[int, int, Finding, bool]]) -> list[Finding]:
-    """Drop generic findings that overlap a specific one, and exact duplicates."""
-    specific = [(s, e) for s, e, _f, g in raw if not g]
-    out: list[Finding] = []
+    """One finding per secret span: specific rules win over generic ones, first rule wins among generics."""
+    kept: list[tuple[int, int, Finding]] = []
+    specific = [(s, e, f) for s, e, f, g in raw if not g]
     seen: set[tuple[str, int, int]] = set()
-    for s, e, f, generic in sorted(raw, key=lambda t: (t[0], t[3], t[2].rule_id)):
-        if generic and any(s < se and ss < e for ss, se in specific):
-            continue
-        key = (f.rule_id, s, e)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(f)
-    return out
+    for s, e, f in specific:
+        if (f.rule_id, s, e) not in seen:
+            seen.add((f.rule_id, s, e))
+            kept.append((s, e, f))
+    for s, e, f, generic in raw:
+        if generic and not any(s < ke and ks < e for ks, ke, _f in kept):
+            kept.append((s, e, f))
+    return [f for _s, _e, f in sorted(kept, key=lambda t: (t[0], t[2].rule_id))]
 
 
 def scan_chunks(chunks: Iterable[Chunk], ruleset: RuleSet, settings: EngineSettings) -> Iterator[ChunkResult]:

@@ -67,7 +67,7 @@ def prepare(options: ScanOptions) -> Prepared:
     rules, verify, revoke = load_rules(config.rule_files, config.disable)
     settings = EngineSettings(
         regex_timeout=config.regex_timeout or 2.0,
-        min_confidence=options.min_confidence or config.min_confidence or "low",
+        min_confidence=options.min_confidence or config.min_confidence or "medium",
         generic_min_entropy=config.min_entropy,
         show_secrets=options.show_secrets,
     )

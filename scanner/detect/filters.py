@@ -56,8 +56,30 @@ LOCK_FILES = (
 )
 
 
+GENERIC_STOPWORDS = (
+    "changeme", "change_me", "change-me", "example", "placeholder", "dummy", "insecure", "notsecret",
+    "not-a-secret", "not_a_secret", "sample", "fake", "redacted", "xxxxx", "your_", "your-", "yourkey",
+    "123456789", "abcdefgh", "lorem", "foobar", "replace_me", "replaceme",
+)
+
+
 def is_placeholder(secret: str) -> bool:
-    return _PLACEHOLDER.match(secret) is not None
+    if _PLACEHOLDER.match(secret) is not None:
+        return True
+    lowered = secret.lower()
+    return any(word in lowered for word in GENERIC_STOPWORDS)
+
+
+def looks_random(secret: str) -> bool:
+    """Machine-made tokens mix character classes; words and identifiers rarely do."""
+    classes = sum(
+        (
+            any(c.islower() for c in secret),
+            any(c.isupper() for c in secret),
+            any(c.isdigit() for c in secret),
+        )
+    )
+    return classes >= 2 or (len(secret) >= 32 and classes >= 1 and not secret.isalpha())
 
 
 def is_non_secret(secret: str) -> str | None:
@@ -82,3 +104,20 @@ def is_lock_file(path: str) -> bool:
 
 def is_hash(secret: str) -> bool:
     return _HASH_HEX.match(secret) is not None
+
+
+_TEST_PATH = regex.compile(
+    r"(?i)(?:^|/)(?:tests?|spec|specs|__tests__|__mocks__|fixtures?|testdata|test[_-]data|mocks?|examples?|samples?"
+    r"|docs?|demo)/|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[a-z]+|[^/]*\.(?:test|spec)\.[a-z]+|conftest\.py)$"
+)
+_WORDLIKE = regex.compile(r"^[A-Za-z]{1,12}$|^[a-z]+[._-]?[a-z]+$")
+
+
+def is_test_path(path: str) -> bool:
+    """Tests, fixtures, examples and docs: generic findings there are less likely real."""
+    return _TEST_PATH.search(path) is not None
+
+
+def is_wordlike(secret: str) -> bool:
+    """A dictionary-looking value (``python``, ``badpass``): a weak or made-up password."""
+    return _WORDLIKE.match(secret) is not None
