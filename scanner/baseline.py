@@ -207,8 +207,8 @@ def update_baseline(previous: Baseline, findings: Iterable[Finding]) -> Update:
             new_keys.add(entry.key)
         prev = out.get(entry.key)
         out[entry.key] = entry if prev is None else combine(prev, entry)
-    added = len(new_keys - {k for k, e in out.items() if k not in new_keys})
     baseline = make_baseline({sid: salt_hex}, out.values())
+    added = len(new_keys)
     return Update(baseline, added=added, removed=len(previous.entries) - len(matched), kept=len(out) - added)
 
 
@@ -263,7 +263,7 @@ def _merge_entry(o: Entry | None, a: Entry | None, b: Entry | None) -> tuple[Ent
     if a == b:
         return a, None
     if a == o:
-        return b if b is not None or o is None else None, None
+        return b, None
     if b == o:
         return a, None
     if a is None or b is None:
@@ -272,7 +272,7 @@ def _merge_entry(o: Entry | None, a: Entry | None, b: Entry | None) -> tuple[Ent
         note = join_notes(a.note, b.note)
         return replace(a, note=note), (
             f"entry {a.fingerprint} ({a.rule_id} in {a.path}) is {a.label} on one side and {b.label} "
-            "on the other; kept the first"
+            "on the other; kept ours"
         )
     return combine(a, b), None
 

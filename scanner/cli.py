@@ -42,6 +42,7 @@ class _LazyGroup(click.Group):
 
     lazy: dict[str, str] = {
         # name: "module:attribute" of a click command or group
+        "baseline": "scanner.commands.baseline:baseline",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

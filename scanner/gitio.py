@@ -30,7 +30,14 @@ SAFE_CONFIG: tuple[str, ...] = (
     "core.untrackedCache=false",
     "gc.auto=0",
     "maintenance.auto=false",
+    "log.showSignature=false",
+    "color.ui=false",
+    "i18n.logOutputEncoding=UTF-8",
 )
+
+# Options for every command that could show a diff: no repository-configured
+# program (external diff, textconv), no colour, no renames (cheap and exact).
+DIFF_SAFE: tuple[str, ...] = ("--no-ext-diff", "--no-textconv", "--no-color", "--no-renames")
 
 
 def git_env() -> dict[str, str]:
