@@ -42,6 +42,8 @@ class _LazyGroup(click.Group):
 
     lazy: dict[str, str] = {
         # name: "module:attribute" of a click command or group
+        "verify": "scanner.commands.verify:verify",
+        "revoke": "scanner.commands.verify:revoke",
         "baseline": "scanner.commands.baseline:baseline",
     }
 

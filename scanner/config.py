@@ -10,6 +10,11 @@ Keys (all optional)::
     min_confidence = "medium"       # high | medium | low
     regex_timeout = 2.0             # seconds per rule and file
     baseline = "baseline.json"      # default baseline path (relative to the config file)
+    audit_log = ".leaktrap/audit.jsonl"  # verify/revoke audit log (relative to the config file)
+    http_timeout = 10.0             # seconds per provider call (verify / revoke)
+    [base_urls]                     # provider endpoint overrides, by spec name
+    github = "https://ghe.example.com/api/v3"
+    gitlab = "https://gitlab.example.com"
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from .model import CONFIDENCES
 
 KNOWN_KEYS = {
     "rules", "disable", "exclude", "max_file_size", "min_entropy", "min_confidence",
-    "regex_timeout", "baseline",
+    "regex_timeout", "baseline", "audit_log", "http_timeout", "base_urls",
 }
 
 
@@ -39,6 +44,9 @@ class Config:
     min_confidence: str | None = None
     regex_timeout: float | None = None
     baseline: Path | None = None
+    audit_log: Path | None = None
+    http_timeout: float | None = None
+    base_urls: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,6 +117,12 @@ def parse_config(section: dict[str, Any], base: Path, where: str) -> Config:
     baseline = section.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{where}: 'baseline' must be a path")
+    audit_log = section.get("audit_log")
+    if audit_log is not None and not isinstance(audit_log, str):
+        raise ConfigError(f"{where}: 'audit_log' must be a path")
+    base_urls = section.get("base_urls", {})
+    if not isinstance(base_urls, dict) or not all(isinstance(v, str) for v in base_urls.values()):
+        raise ConfigError(f"{where}: 'base_urls' must be a table of spec name = URL")
     return Config(
         source=where,
         rule_files=tuple(base / p for p in str_list("rules")),
@@ -119,4 +133,7 @@ def parse_config(section: dict[str, Any], base: Path, where: str) -> Config:
         min_confidence=min_conf,
         regex_timeout=number("regex_timeout", float, 0.01, 600),
         baseline=base / baseline if baseline else None,
+        audit_log=base / audit_log if audit_log else None,
+        http_timeout=number("http_timeout", float, 0.05, 600),
+        base_urls=dict(base_urls),
     )

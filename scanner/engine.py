@@ -59,7 +59,7 @@ class RuleSet:
                 rule=rule,
                 pattern=regex.compile(rule.regex),
                 allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
-                paths=pathspec.PathSpec.from_lines("gitwildmatch", rule.allowlist.paths) if rule.allowlist.paths else None,
+                paths=pathspec.PathSpec.from_lines("gitignore", rule.allowlist.paths) if rule.allowlist.paths else None,
             )
             self._compiled[idx] = c
         return c
@@ -212,16 +212,11 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
 
 
 def _resolve_overlaps(raw: list[tuple[int, int, Finding, bool]]) -> list[Finding]:
-    """One finding per secret span: specific rules win over generic ones, first rule wins among generics."""
+    """One finding per secret: where matches overlap, a specific rule beats a generic one,
+    then the longer match wins, then the rule listed first."""
     kept: list[tuple[int, int, Finding]] = []
-    specific = [(s, e, f) for s, e, f, g in raw if not g]
-    seen: set[tuple[str, int, int]] = set()
-    for s, e, f in specific:
-        if (f.rule_id, s, e) not in seen:
-            seen.add((f.rule_id, s, e))
-            kept.append((s, e, f))
-    for s, e, f, generic in raw:
-        if generic and not any(s < ke and ks < e for ks, ke, _f in kept):
+    for s, e, f, _generic in sorted(raw, key=lambda t: (t[3], t[0] - t[1])):
+        if not any(s < ke and ks < e for ks, ke, _f in kept):
             kept.append((s, e, f))
     return [f for _s, _e, f in sorted(kept, key=lambda t: (t[0], t[2].rule_id))]
 

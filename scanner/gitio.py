@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, NamedTuple
 
 from .errors import GitError
 
@@ -125,3 +129,407 @@ def submodule_paths(root: Path) -> set[str]:
         if entry.startswith("160000 "):
             paths.add(entry.split("\t", 1)[1])
     return paths
+
+
+def _finish(proc: subprocess.Popen[bytes], errfile: IO[bytes], cwd: Path | str, what: str, ok: Sequence[int]) -> None:
+    """Wait for ``proc``; a status outside ``ok`` is a GitError carrying git's last words."""
+    code = proc.wait()
+    if code in ok:
+        return
+    errfile.seek(0)
+    lines = errfile.read().decode("utf-8", "replace").strip().splitlines()
+    detail = lines[-1] if lines else f"exit status {code}"
+    raise GitError(f"git {what} failed in {cwd}: {detail}")
+
+
+@contextmanager
+def _spawn(
+    cwd: Path | str, args: Sequence[str], *, stdin: bool = False, index_file: str | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
+    """A long-lived git process whose stdout we stream; stderr goes to a temp file (no deadlock)."""
+    env = git_env()
+    if index_file is not None:
+        env["GIT_INDEX_FILE"] = index_file
+    with tempfile.TemporaryFile() as errfile:
+        try:
+            proc = subprocess.Popen(
+                git_command(cwd, args),
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errfile,
+                env=env,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        try:
+            yield proc, errfile
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+            proc.wait()
+
+
+def stream_records(
+    cwd: Path | str, args: Sequence[str], *, sep: bytes = b"\0", ok: Sequence[int] = (0,)
+) -> Iterator[bytes]:
+    """The ``sep``-separated records of a git command's stdout, read as they come."""
+    with _spawn(cwd, args) as (proc, errfile):
+        assert proc.stdout is not None
+        pending = b""
+        while True:
+            block = proc.stdout.read1(1 << 20)
+            if not block:
+                break
+            parts = (pending + block).split(sep)
+            pending = parts.pop()
+            yield from parts
+        if pending:
+            yield pending
+        _finish(proc, errfile, cwd, args[0], ok)
+
+
+# ---------------------------------------------------------------- objects
+
+
+class Blob(NamedTuple):
+    oid: str
+    size: int
+    data: bytes | None  # None when larger than the caller's limit (read and dropped)
+
+
+def read_blobs(
+    cwd: Path | str, oids: Sequence[str], *, max_size: int | None = None
+) -> Iterator[Blob]:
+    """Contents of ``oids`` through ONE ``git cat-file --batch`` process, in the order given.
+
+    Raw object content only (no ``--filters``, no textconv). A thread feeds the
+    ids while this generator reads, so neither pipe can fill up and block.
+    A missing or corrupt object is a GitError.
+    """
+    if not oids:
+        return
+    with _spawn(cwd, ["cat-file", "--batch", "--buffer"], stdin=True) as (proc, errfile):
+        assert proc.stdin is not None and proc.stdout is not None
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, oids), daemon=True)
+        feeder.start()
+        out = proc.stdout
+        for _ in range(len(oids)):
+            header = out.readline()
+            if not header:
+                _finish(proc, errfile, cwd, "cat-file", ())
+            yield _read_one(out, header, max_size)
+        feeder.join()
+        _finish(proc, errfile, cwd, "cat-file", (0,))
+
+
+def _feed(pipe: IO[bytes], oids: Sequence[str]) -> None:
+    try:
+        for start in range(0, len(oids), 512):
+            pipe.write("".join(o + "\n" for o in oids[start : start + 512]).encode("ascii"))
+        pipe.close()
+    except (OSError, ValueError):
+        pass  # the reader saw git die and reports why
+
+
+def _read_one(out: IO[bytes], header: bytes, max_size: int | None) -> Blob:
+    parts = header.split()
+    oid = parts[0].decode("ascii", "replace")
+    if len(parts) != 3:
+        what = b" ".join(parts[1:]).decode("ascii", "replace") or "unreadable"
+        raise GitError(f"object {oid} is {what} (is the repository corrupt or incomplete?)")
+    size = int(parts[2])
+    if max_size is not None and size > max_size:
+        remaining = size + 1
+        while remaining:
+            got = out.read(min(remaining, 1 << 20))
+            if not got:
+                raise GitError(f"git cat-file stopped while reading object {oid}")
+            remaining -= len(got)
+        return Blob(oid, size, None)
+    data = out.read(size + 1)
+    if len(data) != size + 1:
+        raise GitError(f"git cat-file stopped while reading object {oid} (corrupt object?)")
+    return Blob(oid, size, data[:-1])
+
+
+class ObjectInfo(NamedTuple):
+    oid: str
+    kind: str
+    size: int
+
+
+def all_objects_in_pack_order(cwd: Path | str) -> Iterator[ObjectInfo]:
+    """Every object of the repository with type and size, in pack order (fast to read in)."""
+    fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+    for line in stream_records(cwd, ["cat-file", "--batch-all-objects", "--unordered", fmt], sep=b"\n"):
+        oid, kind, size = line.decode("ascii").split(" ")
+        yield ObjectInfo(oid, kind, int(size))
+
+
+# ---------------------------------------------------------------- history walk
+
+
+class Change(NamedTuple):
+    """One path of a commit's raw diff (combined for merges: new content differs from every parent)."""
+
+    path: str
+    status: str  # one letter per parent: A, M, D, T, ...
+    new_mode: str
+    new_oid: str
+    old_oids: tuple[str, ...]
+    old_modes: tuple[str, ...]
+
+
+class WalkCommit(NamedTuple):
+    sha: str
+    parents: tuple[str, ...]
+    changes: list[Change]
+
+
+WALK_FORMAT = "--format=%x01%H %P"
+
+
+def walk_changes(
+    cwd: Path | str, revs: Sequence[str], *, pathspecs: Sequence[str] = (), reverse: bool = True
+) -> Iterator[WalkCommit]:
+    """Every commit of ``revs`` (oldest first) with the blobs it introduced, in one ``git log --raw``.
+
+    Root commits list all their files; merges use the combined diff, so a merge
+    lists only content that differs from all its parents (conflict resolutions,
+    evil merges), never what it brought from a branch.
+    """
+    args = ["log", "--raw", "-z", "--no-abbrev", "--root", "--cc", "--date-order", *DIFF_SAFE]
+    args += ["--no-show-signature", "--no-mailmap", WALK_FORMAT]
+    if reverse:
+        args.append("--reverse")
+    args += [*revs, "--", *(_literal(p) for p in pathspecs)]
+    current: WalkCommit | None = None
+    records = stream_records(cwd, args)
+    for record in records:
+        if record.startswith(b"\n"):
+            record = record.lstrip(b"\n")
+        if not record:
+            continue
+        if record[0] == 0x01:
+            if current is not None:
+                yield current
+            sha, *parents = record[1:].decode("ascii").split()
+            current = WalkCommit(sha, tuple(parents), [])
+        elif record[0] == 0x3A and current is not None:  # ':' raw entry, the path follows
+            path = next(records, b"").decode("utf-8", "surrogateescape")
+            current.changes.append(_parse_raw(record, path))
+    if current is not None:
+        yield current
+
+
+def _parse_raw(meta: bytes, path: str) -> Change:
+    n = len(meta) - len(meta.lstrip(b":"))
+    fields = meta[n:].decode("ascii").split(" ")
+    modes, oids = fields[: n + 1], fields[n + 1 : 2 * n + 2]
+    status = fields[2 * n + 2] if len(fields) > 2 * n + 2 else ""
+    return Change(path, status, modes[-1], oids[-1], tuple(oids[:-1]), tuple(modes[:-1]))
+
+
+def _literal(pathspec: str) -> str:
+    return ":(literal)" + pathspec
+
+
+class CommitMeta(NamedTuple):
+    sha: str
+    author_name: str
+    author_email: str
+    date: str
+    summary: str
+
+
+def commit_metadata(cwd: Path | str, shas: Sequence[str]) -> dict[str, CommitMeta]:
+    """Author, ISO 8601 author date and subject of ``shas``, in one process."""
+    if not shas:
+        return {}
+    args = ["log", "--no-walk=unsorted", "--stdin", "-z", "--no-show-signature", "--no-mailmap"]
+    args += ["--encoding=UTF-8", "--format=%H%x00%an%x00%ae%x00%aI%x00%s"]
+    out = run_git(cwd, args, input_bytes="".join(s + "\n" for s in shas).encode("ascii"))
+    fields = out.decode("utf-8", "replace").split("\0")
+    metas: dict[str, CommitMeta] = {}
+    for i in range(0, len(fields) - 4, 5):
+        meta = CommitMeta(*fields[i : i + 5])
+        metas[meta.sha] = meta
+    return metas
+
+
+# ---------------------------------------------------------------- refs and repository state
+
+
+def git_dir(cwd: Path | str) -> Path:
+    """The repository's git directory; a clear GitError outside a repository."""
+    try:
+        out = run_git(cwd, ["rev-parse", "--absolute-git-dir"])
+    except GitError as exc:
+        if "not a git repository" in str(exc):
+            raise GitError(f"not a git repository: {cwd}") from None
+        raise
+    return Path(out.decode("utf-8", "surrogateescape").strip())
+
+
+def is_shallow(cwd: Path | str) -> bool:
+    return run_git(cwd, ["rev-parse", "--is-shallow-repository"]).strip() == b"true"
+
+
+def resolve_commit(cwd: Path | str, rev: str) -> str | None:
+    """The commit id ``rev`` names, or None (unborn HEAD, unknown ref)."""
+    out = run_git(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"], check=False)
+    text = out.decode("ascii", "replace").strip()
+    return text or None
+
+
+def check_revisions(cwd: Path | str, spec: str) -> None:
+    """Fail with a clear message when ``spec`` (a revision or a range) names something unknown."""
+    try:
+        run_git(cwd, ["rev-list", "--max-count=1", "--end-of-options", spec, "--"])
+    except GitError as exc:
+        detail = str(exc).rsplit(": ", 1)[-1]
+        raise GitError(f"unknown revision or range {spec!r}: {detail}") from None
+
+
+def tree_blobs(cwd: Path | str, rev: str) -> dict[str, str]:
+    """blob id -> one path, for every blob in the tree of ``rev``."""
+    out = run_git(cwd, ["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev])
+    blobs: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, path = entry.split(b"\t", 1)
+        _mode, kind, oid = meta.decode("ascii").split(" ")
+        if kind == "blob":
+            blobs.setdefault(oid, path.decode("utf-8", "surrogateescape"))
+    return blobs
+
+
+def grep_fixed(cwd: Path | str, needles: Sequence[str], trees: Sequence[str]) -> set[str]:
+    """Which of ``needles`` occur literally in any text file of ``trees``.
+
+    The needles (secrets) travel on stdin, never on a command line.
+    """
+    if not needles or not trees:
+        return set()
+    args = ["grep", "--no-textconv", "-I", "-F", "-o", "-h", "--no-color", "-f", "-", "--end-of-options", *trees, "--"]
+    data = "".join(n + "\n" for n in needles).encode("utf-8", "surrogateescape")
+    out = _run_ok(cwd, args, data, ok=(0, 1))
+    found = set(out.decode("utf-8", "surrogateescape").splitlines())
+    return {n for n in needles if n in found}
+
+
+def stash_commits(cwd: Path | str) -> list[str]:
+    """Every stash entry (the reflog of refs/stash), newest first."""
+    if resolve_commit(cwd, "refs/stash") is None:
+        return []
+    out = run_git(cwd, ["log", "-g", "--no-show-signature", "--format=%H", "refs/stash", "--"])
+    return out.decode("ascii").split()
+
+
+# ---------------------------------------------------------------- index
+
+
+class IndexEntry(NamedTuple):
+    mode: str
+    oid: str
+    stage: int
+    path: str
+
+
+def index_entries(root: Path, pathspecs: Sequence[str] = (), *, index_file: str | None = None) -> list[IndexEntry]:
+    """``git ls-files --stage`` entries for exactly ``pathspecs`` (literal), or all of them."""
+    args = ["ls-files", "--stage", "-z", "--", *(_literal(p) for p in pathspecs)]
+    out = _run_index(root, args, index_file)
+    entries: list[IndexEntry] = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, path = record.split(b"\t", 1)
+        mode, oid, stage = meta.decode("ascii").split(" ")
+        entries.append(IndexEntry(mode, oid, int(stage), path.decode("utf-8", "surrogateescape")))
+    return entries
+
+
+def staged_changes(
+    root: Path, head: str, pathspecs: Sequence[str] = (), *, index_file: str | None = None
+) -> list[Change]:
+    """What the index changes relative to ``head``: one raw diff, ``-z`` plumbing."""
+    args = ["diff-index", "--cached", "--raw", "-z", "--no-abbrev", *DIFF_SAFE, "--end-of-options", head]
+    args += ["--", *(_literal(p) for p in pathspecs)]
+    out = _run_index(root, args, index_file)
+    records = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i < len(records):
+        if records[i].startswith(b":") and i + 1 < len(records):
+            changes.append(_parse_raw(records[i], records[i + 1].decode("utf-8", "surrogateescape")))
+            i += 2
+        else:
+            i += 1
+    return changes
+
+
+def _run_index(root: Path, args: list[str], index_file: str | None) -> bytes:
+    return _run_ok(root, args, None, ok=(0,), index_file=index_file)
+
+
+def _run_ok(
+    cwd: Path | str,
+    args: Sequence[str],
+    input_bytes: bytes | None,
+    *,
+    ok: Sequence[int],
+    index_file: str | None = None,
+) -> bytes:
+    """Like :func:`run_git` with a set of accepted exit codes and an optional index file."""
+    env = git_env()
+    if index_file is not None:
+        env["GIT_INDEX_FILE"] = index_file
+    try:
+        proc = subprocess.run(
+            git_command(cwd, args),
+            input=input_bytes,
+            capture_output=True,
+            env=env,
+            stdin=None if input_bytes is not None else subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    if proc.returncode not in ok:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise GitError(f"git {args[0]} failed in {cwd}: {detail}")
+    return proc.stdout
+
+
+def hook_index_file(root: Path) -> str | None:
+    """The index a running ``git commit`` hands its hooks (GIT_INDEX_FILE), when it belongs to ``root``.
+
+    ``git commit -a`` and ``git commit PATH`` stage into a temporary index and
+    point hooks at it; reading ``.git/index`` instead would miss what is being
+    committed. An index file from another repository is ignored.
+    """
+    value = os.environ.get("GIT_INDEX_FILE")
+    if not value:
+        return None
+    candidate = Path(os.path.abspath(value))
+    try:
+        gdir = git_dir(root)
+    except GitError:
+        return None
+    try:
+        candidate.resolve().relative_to(gdir.resolve())
+    except ValueError:
+        return None
+    return str(candidate) if candidate.is_file() else None

@@ -24,14 +24,19 @@ def test_every_rule_has_a_positive_and_a_negative_example() -> None:
     ids=[f"{r.id}-{'pos' if pos else 'neg'}{i}" for i, (r, _t, pos) in enumerate(CASES)],
 )
 def test_rule_example(rule_id: str, text: str, should_match: bool) -> None:
-    result = scan_chunk(Chunk(path="example.txt", text=text), RULESET, EngineSettings())
-    hits = [f for f in result.findings if f.rule_id == rule_id]
+    alone = RuleSet([r for r in RULES if r.id == rule_id])
+    result = scan_chunk(Chunk(path="example.txt", text=text), alone, EngineSettings())
     assert result.warnings == []
     if should_match:
-        assert hits, f"{rule_id} did not find its positive example"
-        assert all(f.secret and f.secret in text for f in hits)
+        assert result.findings, f"{rule_id} did not find its positive example"
+        assert all(f.secret and f.secret in text for f in result.findings)
+        # with every rule loaded the secret is still reported exactly once
+        full = scan_chunk(Chunk(path="example.txt", text=text), RULESET, EngineSettings())
+        secrets = [f.secret for f in full.findings]
+        assert any(s in secrets for s in (f.secret for f in result.findings))
+        assert len(secrets) == len(set(secrets))
     else:
-        assert not hits, f"{rule_id} matched its negative example"
+        assert not result.findings, f"{rule_id} matched its negative example"
 
 
 def test_positive_examples_contain_a_keyword() -> None:

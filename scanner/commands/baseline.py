@@ -19,7 +19,7 @@ import click
 
 from .. import baseline as bl
 from .. import gitio
-from ..errors import BaselineError, UsageError
+from ..errors import EXIT_FINDINGS, BaselineError, UsageError
 from ..model import Finding
 from ..report.safe import printable
 
@@ -29,6 +29,13 @@ _LABEL_ALIASES = {
     "unlabelled": bl.UNLABELLED, "unlabeled": bl.UNLABELLED, "none": bl.UNLABELLED,
 }
 _ANSWERS = {"t": bl.TRUE_POSITIVE, "f": bl.FALSE_POSITIVE}
+
+
+class MergeConflict(BaselineError):
+    """Both sides labelled one entry differently: git must mark the file conflicted (exit 1)."""
+
+    exit_code = EXIT_FINDINGS
+    label = "baseline merge conflict"
 
 
 @click.group()
@@ -355,8 +362,7 @@ def _table(table: dict[str, dict[str, int]]) -> list[str]:
 @click.argument("base", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("ours", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("theirs", type=click.Path(path_type=Path, dir_okay=False))
-@click.pass_context
-def merge(ctx: click.Context, base: Path, ours: Path, theirs: Path) -> None:
+def merge(base: Path, ours: Path, theirs: Path) -> None:
     """Git merge driver: merge BASE, OURS and THEIRS into OURS (git's %O %A %B).
 
     \b
@@ -367,11 +373,11 @@ def merge(ctx: click.Context, base: Path, ours: Path, theirs: Path) -> None:
     ancestor = _load_or_empty(base)
     result = bl.merge_baselines(ancestor, bl.load(ours), bl.load(theirs))
     bl.save(ours, result.baseline)
-    for conflict in result.conflicts:
-        click.echo(f"leaktrap: baseline merge conflict: {conflict}", err=True)
     if result.conflicts:
-        click.echo("leaktrap: fix the labels with `leaktrap baseline audit --label`, then `git add` the file", err=True)
-        ctx.exit(1)
+        raise MergeConflict(
+            "; ".join(result.conflicts)
+            + " (the file is valid; fix labels with `leaktrap baseline audit --label`, then `git add` it)"
+        )
 
 
 def _load_or_empty(path: Path) -> bl.Baseline:

@@ -20,6 +20,7 @@ _PLACEHOLDER = regex.compile(
     r"""(?ix)
     ^(?:
         .*\$\{[^}]*\}.*            # ${VAR}
+      | .*\{[A-Za-z_][\w:.\[\]-]*\}.*   # {name}, {name:spec} (format strings, templates)
       | .*\{\{[^}]*\}\}.*          # {{ template }}
       | .*%\([a-z_]+\)s.*          # %(name)s
       | \$[A-Za-z_][A-Za-z0-9_]*   # $VAR

@@ -34,7 +34,7 @@ class FileSet:
 
 def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
     """Which files a scan of ``target`` reads."""
-    exclude_spec = pathspec.PathSpec.from_lines("gitwildmatch", excludes) if excludes else None
+    exclude_spec = pathspec.PathSpec.from_lines("gitignore", excludes) if excludes else None
     if target.is_file() or target.is_symlink() and not target.is_dir():
         return FileSet(root=target.parent, paths=(target.name,), skipped=(), in_git=False)
     top = gitio.toplevel(target)
