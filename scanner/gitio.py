@@ -390,6 +390,10 @@ def resolve_commit(cwd: Path | str, rev: str) -> str | None:
     return text or None
 
 
+def has_refs(cwd: Path | str) -> bool:
+    return bool(run_git(cwd, ["for-each-ref", "--count=1", "--format=%(refname)"]).strip())
+
+
 def check_revisions(cwd: Path | str, spec: str) -> None:
     """Fail with a clear message when ``spec`` (a revision or a range) names something unknown."""
     try:

@@ -28,6 +28,7 @@ class ScanOptions:
     commit_range: str | None = None
     since: str | None = None
     branch: str | None = None
+    stash: bool = False  # history: also the stash entries
     config_path: Path | None = None
     baseline_path: Path | None = None
     use_baseline: bool = True

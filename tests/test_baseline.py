@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import Repo, run_cli, token
 
 from scanner import baseline as bl
 from scanner.errors import BaselineError
 from scanner.model import Finding
-
-from conftest import Repo, run_cli, token
 
 
 def secret(seed: int) -> str:

@@ -52,6 +52,17 @@ def test_audit_through_clirunner(repo: Repo, monkeypatch: pytest.MonkeyPatch) ->
     assert "[1/1]" in again.output  # only the unlabelled one is asked about
 
 
+def test_neighbouring_secrets_are_masked_too_and_asked_in_line_order(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = secret(4), secret(5)
+    repo.write("app.py", f'A = "{first}"\nB = "{second}"\n')
+    assert run_cli("baseline", "create", cwd=repo.path).code == 0
+    monkeypatch.chdir(repo.path)
+    result = CliRunner().invoke(cli, ["baseline", "audit", "--interactive"], input="s\ns\n")
+    assert result.exit_code == 0, result.output
+    assert first not in result.output and second not in result.output
+    assert result.output.index("app.py:1") < result.output.index("app.py:2")
+
+
 def test_show_secrets_reveals_them_in_context(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     raws = prepared(repo)
     monkeypatch.chdir(repo.path)

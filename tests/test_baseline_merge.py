@@ -110,7 +110,7 @@ def test_line_layout_merges_without_the_driver_when_entries_differ(repo: Repo) -
 
 def test_driver_keeps_both_salts_when_both_branches_created_a_baseline(repo: Repo) -> None:
     start(repo, driver=True)
-    repo.commit("start", **{"README": "hello\n"})
+    repo.commit("start", README="hello\n")
     repo.git("checkout", "-q", "-b", "feature")
     add_secret(repo, "one.py", 20)
     leaktrap(repo, "baseline", "create")

@@ -19,8 +19,8 @@ import click
 
 from .. import baseline as bl
 from .. import gitio
-from ..errors import EXIT_FINDINGS, BaselineError, UsageError
-from ..model import Finding
+from ..errors import EXIT_FINDINGS, BaselineError, GitError, UsageError
+from ..model import Finding, redact
 from ..report.safe import printable
 
 _LABEL_ALIASES = {
@@ -162,6 +162,8 @@ def update(path: Path | None, baseline_path: Path | None, flags: ScanFlags) -> N
     """
     target = _target(path)
     where = baseline_path or _default_location(target, flags.config_path)
+    if not where.exists() and not where.is_symlink():
+        raise UsageError(f"{where}: no baseline yet; make one with `leaktrap baseline create`")
     previous = bl.load(where)
     result = bl.update_baseline(previous, _scan(target, flags))
     changed = bl.save(where, result.baseline)
@@ -254,12 +256,17 @@ class _Session:
 
     def run(self, findings: list[Finding], audit_all: bool) -> None:
         located = _locate(self.current, findings)
+        hidden: dict[tuple[str, str | None], set[str]] = {}
+        for f in findings:  # every secret found in a source is masked in its context, not just the one asked about
+            hidden.setdefault((f.path, f.origin.blob), set()).add(f.secret)
         todo = [e for e in self.current.entries if audit_all or e.label == bl.UNLABELLED]
-        shown = [e for e in todo if e.key in located]
+        shown = sorted((e for e in todo if e.key in located), key=lambda e: (located[e.key].path, located[e.key].line))
         labelled = 0
         for n, entry in enumerate(shown, 1):
             click.echo(f"\n[{n}/{len(shown)}] {entry.rule_id}  fingerprint {entry.fingerprint}  ({entry.label})")
-            for line in _context_lines(located[entry.key], self.target, self.context, self.show_secrets):
+            f = located[entry.key]
+            mask = set() if self.show_secrets else hidden.get((f.path, f.origin.blob), {f.secret})
+            for line in _context_lines(f, self.target, self.context, mask):
                 click.echo(line)
             answer = click.prompt(
                 "[t]rue positive, [f]alse positive, [s]kip, [q]uit",
@@ -288,18 +295,20 @@ def _locate(current: bl.Baseline, findings: list[Finding]) -> dict[tuple[str, st
     return located
 
 
-def _context_lines(f: Finding, target: Path, around: int, show_secrets: bool) -> list[str]:
+def _context_lines(f: Finding, target: Path, around: int, mask: set[str]) -> list[str]:
+    """The lines around ``f``, with every secret in ``mask`` redacted (line numbers kept)."""
     where = f"{f.path}:{f.line}" + (f" (commit {f.origin.commit.sha[:12]})" if f.origin.commit else "")
     out = [f"  {printable(where)}"]
     text = _source_text(f, target)
     if text is None:
         return out + ["  (source not readable)"]
-    if not show_secrets and f.secret:
-        text = text.replace(f.secret, f.redacted + "\n" * f.secret.count("\n"))
+    for raw in sorted(mask, key=len, reverse=True):
+        if raw:
+            text = text.replace(raw, redact(raw) + "\n" * raw.count("\n"))
     lines = text.splitlines()
     for i in range(max(1, f.line - around), min(len(lines), f.line + around) + 1):
         line = lines[i - 1]
-        if f.decoded and i == f.line and not show_secrets:
+        if f.decoded and i == f.line and mask:
             line = f"[line hidden: holds a {f.decoded}-encoded secret]"
         mark = ">" if i == f.line else " "
         out.append(f"  {mark}{i:6} | {printable(line[:200])}")
@@ -313,7 +322,7 @@ def _source_text(f: Finding, target: Path) -> str | None:
             return gitio.run_git(root, ["cat-file", "blob", f.origin.blob]).decode("utf-8", "replace")
         source = target / f.path if target.is_dir() else target
         return source.read_text("utf-8", errors="replace")
-    except (OSError, gitio.GitError):
+    except (OSError, GitError):
         return None
 
 

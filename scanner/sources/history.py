@@ -1,0 +1,344 @@
+"""Git history -> Findings, each attributed to the commit where its secret entered.
+
+Three streams, never a process per commit or per object:
+
+1. one ``git log --raw --cc --reverse`` walk lists, oldest first, the blobs
+   each commit introduced (merges: only content differing from every
+   parent). The first sighting of a blob gives its commit and path, so
+   attribution needs no second read of any content;
+2. one ``git cat-file --batch-all-objects --batch-check --unordered`` pass
+   gives the pack order (and sizes, for progress), and one ``git cat-file
+   --batch`` process streams each unique blob once in that order;
+3. findings are grouped per (rule, secret, path lineage): the same secret in
+   many versions of a file is one finding, with the first commit, and the
+   number of blobs it appeared in.
+
+A range (``--range A..B``) or ``--since`` also has a base side: the parents
+just outside the walked commits. A secret that already occurs in their trees
+(``git grep -F``, secrets on stdin) was not introduced by the range, even if
+the range rewrote the file that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pathspec
+
+from .. import gitio
+from ..engine import scan_chunk
+from ..errors import UsageError
+from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
+from ..progress import Progress
+from .files import bytes_chunks
+from .staged import GITLINK_MODE, REGULAR_MODES, SYMLINK_MODE
+
+if TYPE_CHECKING:
+    from ..scan import Collected, Prepared, ScanOptions
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to walk: revision arguments, path limits, and whether that is the whole history."""
+
+    revs: tuple[str, ...]
+    pathspecs: tuple[str, ...] = ()
+    complete: bool = True  # every ref, no date or range limit, no path limit
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Walk:
+    """What the enumeration walk learned, held compactly (no content)."""
+
+    commits: list[str] = field(default_factory=list)
+    first: dict[str, tuple[int, str]] = field(default_factory=dict)  # blob -> (commit index, path)
+    deleted: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # commit -> [(blob, path)]
+    parents: set[str] = field(default_factory=set)
+    skipped: set[Skipped] = field(default_factory=set)
+
+
+@dataclass
+class Hits:
+    """Findings per blob (only blobs that had any) and the scan's counters."""
+
+    by_blob: dict[str, list[Finding]] = field(default_factory=dict)
+    skipped: set[Skipped] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    blobs: int = 0
+    bytes: int = 0
+
+
+def scan_history(prepared: Prepared, options: ScanOptions) -> Collected:
+    from ..scan import Collected
+
+    root = prepared.root
+    gitio.git_dir(root)
+    plan = make_plan(root, options)
+    excludes = tuple(prepared.config.exclude) + tuple(options.excludes)
+    walk = enumerate_blobs(root, plan, excludes)
+    hits = scan_blobs(root, walk, prepared, options.progress, options.jobs)
+    findings = attribute(root, plan, walk, hits)
+    warnings = list(plan.warnings) + hits.warnings
+    skipped = sorted(walk.skipped | hits.skipped, key=lambda s: (s.path, s.reason))
+    return Collected(findings, skipped, warnings, hits.blobs, hits.bytes)
+
+
+# ---------------------------------------------------------------- what to walk
+
+
+def make_plan(root: Path, options: ScanOptions) -> Plan:
+    warnings: list[str] = []
+    if gitio.is_shallow(root):
+        warnings.append(
+            "shallow clone: history before the shallow boundary is not there to scan, and secrets "
+            "older than it are attributed to the oldest commit present (git fetch --unshallow for a full audit)"
+        )
+    revs: list[str] = []
+    complete = True
+    if options.commit_range:
+        revs += _user_revs(root, options.commit_range, "--range")
+        complete = False
+    elif options.branch:
+        revs += _user_revs(root, options.branch, "--branch")
+        complete = False
+    else:
+        revs += _all_refs(root, options.stash)
+    if options.since:
+        revs.insert(0, f"--since={options.since}")
+        complete = False
+    pathspecs = _pathspecs(root, options.paths)
+    if pathspecs:
+        complete = False
+    if gitio.resolve_commit(root, "HEAD") is None and not gitio.has_refs(root):
+        warnings.append("the repository has no commits yet: no history to scan")
+    return Plan(tuple(revs), pathspecs, complete, tuple(warnings))
+
+
+def _user_revs(root: Path, spec: str, flag: str) -> list[str]:
+    if not spec or spec.startswith("-"):
+        raise UsageError(f"{flag} needs a revision or range, not {spec!r}")
+    gitio.check_revisions(root, spec)
+    return ["--end-of-options", spec]
+
+
+def _all_refs(root: Path, stash: bool) -> list[str]:
+    """Branches, tags, remotes, notes and HEAD (detached too); the stash only on request."""
+    if stash:
+        return ["--all", *gitio.stash_commits(root)]
+    return ["--exclude=refs/stash", "--all"]
+
+
+def _pathspecs(root: Path, paths: Sequence[Path]) -> tuple[str, ...]:
+    """Scan targets inside the work tree limit the walk to those paths."""
+    specs: list[str] = []
+    real_root = Path(os.path.realpath(root))
+    for target in paths:
+        real = Path(os.path.realpath(os.path.abspath(target)))
+        try:
+            rel = real.relative_to(real_root).as_posix()
+        except ValueError:
+            continue  # a bare repository or a git dir given as the target
+        if rel not in (".", ""):
+            specs.append(rel)
+    return tuple(specs)
+
+
+# ---------------------------------------------------------------- enumeration
+
+
+def enumerate_blobs(root: Path, plan: Plan, excludes: Sequence[str] = ()) -> Walk:
+    """One walk, oldest first: each blob's first (commit, path); deletions where files were added."""
+    walk = Walk()
+    if not plan.revs:
+        return walk
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", excludes) if excludes else None
+    for commit in gitio.walk_changes(root, plan.revs, pathspecs=plan.pathspecs):
+        idx = len(walk.commits)
+        walk.commits.append(commit.sha)
+        walk.parents.update(commit.parents)
+        _record(walk, idx, commit.changes, spec)
+    return walk
+
+
+def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.PathSpec | None) -> None:
+    added = False
+    deleted: list[tuple[str, str]] = []
+    for change in changes:
+        if change.status.startswith("D") or change.new_mode == "000000":
+            deleted.extend((oid, change.path) for oid, mode in zip(change.old_oids, change.old_modes) if mode in REGULAR_MODES)
+            continue
+        if change.new_mode == GITLINK_MODE:
+            walk.skipped.add(Skipped(change.path, "submodule (not scanned; scan it on its own)"))
+        elif change.new_mode == SYMLINK_MODE:
+            walk.skipped.add(Skipped(change.path, "symlink (not followed)"))
+        elif change.new_mode in REGULAR_MODES and change.new_oid not in walk.first:
+            if spec is None or not spec.match_file(change.path):
+                walk.first[change.new_oid] = (idx, change.path)
+                added = True
+    if added and deleted:
+        walk.deleted[idx] = deleted
+
+
+# ---------------------------------------------------------------- reading and scanning
+
+
+def read_order(root: Path, walk: Walk) -> tuple[list[str], int]:
+    """The walk's blobs in pack order (fast to inflate), and their total size."""
+    if not walk.first:
+        return [], 0
+    order: list[str] = []
+    total = 0
+    wanted = walk.first
+    for info in gitio.all_objects_in_pack_order(root):
+        if info.kind == "blob" and info.oid in wanted:
+            order.append(info.oid)
+            total += info.size
+    if len(order) != len(wanted):  # objects from alternates or promisor remotes: keep them all
+        seen = set(order)
+        order += [oid for oid in wanted if oid not in seen]
+    return order, total
+
+
+def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int = 0) -> Hits:
+    order, total = read_order(root, walk)
+    hits = Hits()
+    with Progress("history", total_items=len(order), total_bytes=total, enabled=progress) as bar:
+        for blob in gitio.read_blobs(root, order, max_size=prepared.max_file_size):
+            path = walk.first[blob.oid][1]
+            hits.blobs += 1
+            bar.advance(blob.size)
+            if blob.data is None:
+                hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
+                continue
+            hits.bytes += len(blob.data)
+            _scan_one(blob.oid, path, blob.data, prepared, hits)
+    return hits
+
+
+def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, hits: Hits) -> None:
+    origin = Origin(OriginKind.HISTORY, blob=oid)
+    for item in bytes_chunks(path, data, origin=origin):
+        if isinstance(item, Skipped):
+            hits.skipped.add(item)
+            continue
+        result = scan_chunk(item, prepared.ruleset, prepared.settings)
+        if result.findings:
+            hits.by_blob.setdefault(oid, []).extend(result.findings)
+        hits.warnings.extend(result.warnings)
+
+
+# ---------------------------------------------------------------- attribution
+
+
+SecretKey = tuple[str, str]  # (rule id, secret)
+
+
+@dataclass
+class _Group:
+    first: Finding
+    blob: str
+    commit: int
+    blobs: set[str] = field(default_factory=set)
+
+
+def attribute(root: Path, plan: Plan, walk: Walk, hits: Hits) -> list[Finding]:
+    """One finding per (rule, secret, path lineage), with its first commit, occurrences and at_head."""
+    if not hits.by_blob:
+        return []
+    groups = _group(walk, hits)
+    if not plan.complete:
+        groups = _drop_base_secrets(root, walk, groups)
+    if not groups:
+        return []
+    metas = gitio.commit_metadata(root, sorted({walk.commits[g.commit] for g in groups.values()}))
+    at_head = _present_at_head(root, plan, hits, {(g.first.rule_id, g.first.secret) for g in groups.values()})
+    return [_finding(g, walk, metas, at_head) for g in groups.values()]
+
+
+def _group(walk: Walk, hits: Hits) -> dict[tuple[str, str, str], _Group]:
+    """Oldest blob first; a path inherits the lineage of a file deleted in the same commit
+    that held the same secret (a rename or a move, with or without edits)."""
+    blobs = sorted(hits.by_blob, key=lambda b: walk.first[b])
+    secrets_of = {b: {(f.rule_id, f.secret) for f in hits.by_blob[b]} for b in blobs}
+    lineage: dict[tuple[SecretKey, str], str] = {}
+    groups: dict[tuple[str, str, str], _Group] = {}
+    for blob in blobs:
+        commit, path = walk.first[blob]
+        for finding in sorted(hits.by_blob[blob], key=lambda f: (f.line, f.column, f.rule_id)):
+            key: SecretKey = (finding.rule_id, finding.secret)
+            origin_path = _lineage(key, commit, path, walk, secrets_of, lineage)
+            group_key = (key[0], key[1], origin_path)
+            group = groups.get(group_key)
+            if group is None:
+                group = groups[group_key] = _Group(finding, blob, commit)
+            group.blobs.add(blob)
+    return groups
+
+
+def _lineage(
+    key: SecretKey,
+    commit: int,
+    path: str,
+    walk: Walk,
+    secrets_of: dict[str, set[SecretKey]],
+    lineage: dict[tuple[SecretKey, str], str],
+) -> str:
+    known = lineage.get((key, path))
+    if known is not None:
+        return known
+    origin = path
+    for old_blob, old_path in walk.deleted.get(commit, ()):
+        if old_path != path and key in secrets_of.get(old_blob, ()):
+            origin = lineage.get((key, old_path), old_path)
+            break
+    lineage[(key, path)] = origin
+    return origin
+
+
+def _drop_base_secrets(root: Path, walk: Walk, groups: dict[tuple[str, str, str], _Group]) -> dict[tuple[str, str, str], _Group]:
+    """In a range or a date window: forget secrets already present just outside it."""
+    boundary = sorted(walk.parents.difference(walk.commits))
+    if not boundary:
+        return groups
+    old = gitio.grep_fixed(root, sorted({g.first.secret for g in groups.values()}), boundary)
+    return {k: g for k, g in groups.items() if g.first.secret not in old}
+
+
+def _present_at_head(root: Path, plan: Plan, hits: Hits, keys: set[SecretKey]) -> set[SecretKey]:
+    head = gitio.resolve_commit(root, "HEAD")
+    if head is None:
+        return set()
+    present: set[SecretKey] = set()
+    for blob in gitio.tree_blobs(root, head):
+        for f in hits.by_blob.get(blob, ()):
+            present.add((f.rule_id, f.secret))
+    if not plan.complete:  # HEAD may hold blobs this walk did not read
+        missing = {k for k in keys if k not in present}
+        found = gitio.grep_fixed(root, sorted({s for _r, s in missing}), [head])
+        present |= {k for k in missing if k[1] in found}
+    return present
+
+
+def _finding(group: _Group, walk: Walk, metas: dict[str, gitio.CommitMeta], at_head: set[SecretKey]) -> Finding:
+    f = group.first
+    sha = walk.commits[group.commit]
+    meta = metas.get(sha)
+    commit = Commit(
+        sha=sha,
+        author_name=meta.author_name if meta else "",
+        author_email=meta.author_email if meta else "",
+        date=meta.date if meta else "",
+        summary=meta.summary if meta else "",
+    )
+    return replace(
+        f,
+        fingerprint=fingerprint(f.rule_id, f.path, f.secret),
+        origin=Origin(OriginKind.HISTORY, blob=group.blob, commit=commit),
+        occurrences=len(group.blobs),
+        at_head=(f.rule_id, f.secret) in at_head,
+    )
