@@ -30,6 +30,7 @@ Top-level ``verify`` and ``revoke`` tables hold provider HTTP specs (see
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -74,30 +75,27 @@ def builtin_rule_paths() -> list[Path]:
     return sorted(here.glob("*.toml"))
 
 
-def rules_digest(paths: Iterable[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def load_rule_file(path: Path) -> RuleFile:
-    source = str(path)
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise RuleError(source, None, f"cannot read rule file: {exc.strerror or exc}") from None
+        raise RuleError(str(path), None, f"cannot read rule file: {exc.strerror or exc}") from None
+
+
+def load_rule_file(path: Path, raw: bytes | None = None, check_regexes: bool = True) -> RuleFile:
+    source = str(path)
+    if raw is None:
+        raw = _read(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise RuleError(source, None, "rule file is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(source, None, f"invalid TOML: {exc}") from None
-    return parse_rule_data(data, source)
+    return parse_rule_data(data, source, check_regexes)
 
 
-def parse_rule_data(data: dict[str, Any], source: str) -> RuleFile:
+def parse_rule_data(data: dict[str, Any], source: str, check_regexes: bool = True) -> RuleFile:
     unknown = set(data) - _FILE_KEYS
     if unknown:
         raise RuleError(source, None, f"unknown top-level key(s): {', '.join(sorted(unknown))}")
@@ -107,7 +105,7 @@ def parse_rule_data(data: dict[str, Any], source: str) -> RuleFile:
     entries = data.get("rules", [])
     if not isinstance(entries, list):
         raise RuleError(source, None, "'rules' must be an array of tables ([[rules]])")
-    rules = tuple(_parse_rule(entry, source, default_provider) for entry in entries)
+    rules = tuple(_parse_rule(entry, source, default_provider, check_regexes) for entry in entries)
     verify = data.get("verify", {})
     revoke = data.get("revoke", {})
     if not isinstance(verify, dict) or not isinstance(revoke, dict):
@@ -123,7 +121,7 @@ def _str_list(value: Any, source: str, rule_id: str, name: str) -> tuple[str, ..
     return tuple(value)
 
 
-def _parse_rule(entry: Any, source: str, default_provider: str | None) -> Rule:
+def _parse_rule(entry: Any, source: str, default_provider: str | None, check_regexes: bool = True) -> Rule:
     if not isinstance(entry, dict):
         raise RuleError(source, None, "each [[rules]] entry must be a table")
     rule_id = entry.get("id")
@@ -141,12 +139,13 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None) -> Rule:
     pattern = entry.get("regex")
     if not isinstance(pattern, str) or not pattern:
         raise RuleError(source, rule_id, "'regex' is required")
-    try:
-        compiled = regex.compile(pattern)
-    except regex.error as exc:
-        raise RuleError(source, rule_id, f"invalid regex: {exc}") from None
-    if "secret" not in compiled.groupindex:
-        raise RuleError(source, rule_id, "regex needs a named group (?P<secret>...)")
+    if check_regexes:
+        try:
+            compiled = regex.compile(pattern)
+        except regex.error as exc:
+            raise RuleError(source, rule_id, f"invalid regex: {exc}") from None
+        if "secret" not in compiled.groupindex:
+            raise RuleError(source, rule_id, "regex needs a named group (?P<secret>...)")
     keywords = tuple(k.lower() for k in _str_list(entry.get("keywords"), source, rule_id, "keywords"))
     if not keywords or any(not k for k in keywords):
         raise RuleError(source, rule_id, "'keywords' must list at least one non-empty literal")
@@ -164,7 +163,7 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None) -> Rule:
     generic = entry.get("generic", False)
     if not isinstance(generic, bool):
         raise RuleError(source, rule_id, "'generic' must be true or false")
-    allow = _parse_allowlist(entry.get("allowlist", {}), source, rule_id)
+    allow = _parse_allowlist(entry.get("allowlist", {}), source, rule_id, check_regexes)
     examples = _parse_examples(entry.get("examples", {}), source, rule_id)
     for name in ("verify", "revoke"):
         if entry.get(name) is not None and not isinstance(entry.get(name), str):
@@ -188,14 +187,14 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None) -> Rule:
     )
 
 
-def _parse_allowlist(value: Any, source: str, rule_id: str) -> Allowlist:
+def _parse_allowlist(value: Any, source: str, rule_id: str, check_regexes: bool = True) -> Allowlist:
     if not isinstance(value, dict):
         raise RuleError(source, rule_id, "'allowlist' must be a table")
     unknown = set(value) - _ALLOW_KEYS
     if unknown:
         raise RuleError(source, rule_id, f"unknown allowlist key(s): {', '.join(sorted(unknown))}")
     regexes = _str_list(value.get("regexes"), source, rule_id, "allowlist.regexes")
-    for r in regexes:
+    for r in regexes if check_regexes else ():
         try:
             regex.compile(r)
         except regex.error as exc:
@@ -228,14 +227,24 @@ def load_rules(
     disabled: Iterable[str] = (),
     include_builtin: bool = True,
 ) -> tuple[tuple[Rule, ...], dict[str, Any], dict[str, Any]]:
-    """All rules (built-in first, then user files), with the merged verify/revoke specs."""
+    """All rules (built-in first, then user files), with the merged verify/revoke specs.
+
+    Compiling every regex to validate it is most of the cost of loading; once a set of
+    rule files (by content hash) has passed, a marker in the cache folder lets later
+    runs (the hook) skip that step. The marker holds nothing: a missing, unwritable or
+    stale cache only means validating again.
+    """
     paths = list(builtin_rule_paths()) if include_builtin else []
     paths.extend(extra_files)
+    contents = [_read(p) for p in paths]
+    digest = hashlib.sha256(b"leaktrap-rules-v1" + b"".join(hashlib.sha256(c).digest() for c in contents)).hexdigest()
+    marker = _cache_dir() / f"rules-valid-{digest[:32]}"
+    known_good = marker.is_file()
     rules: list[Rule] = []
     verify: dict[str, Any] = {}
     revoke: dict[str, Any] = {}
     seen: dict[str, str] = {}
-    for rf in (load_rule_file(p) for p in paths):
+    for rf in (load_rule_file(p, raw, check_regexes=not known_good) for p, raw in zip(paths, contents)):
         for rule in rf.rules:
             if rule.id in seen:
                 raise RuleError(rf.source, rule.id, f"duplicate rule id (first defined in {seen[rule.id]})")
@@ -247,7 +256,26 @@ def load_rules(
     unknown = disabled_set - set(seen)
     if unknown:
         raise RuleError("config", None, f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
+    if not known_good:
+        _touch(marker)
     return tuple(r for r in rules if r.id not in disabled_set), verify, revoke
+
+
+def _cache_dir() -> Path:
+    override = os.environ.get("LEAKTRAP_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "leaktrap"
+
+
+def _touch(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except OSError:
+        pass  # no cache: the next run validates again
 
 
 def iter_examples(rules: Iterable[Rule]) -> Iterator[tuple[Rule, str, bool]]:
