@@ -12,6 +12,7 @@ Keys (all optional)::
     baseline = "baseline.json"      # default baseline path (relative to the config file)
     audit_log = ".leaktrap/audit.jsonl"  # verify/revoke audit log (relative to the config file)
     http_timeout = 10.0             # seconds per provider call (verify / revoke)
+    decode_depth = 2                # levels of base64/hex/percent decoding (0: off)
     [base_urls]                     # provider endpoint overrides, by spec name
     github = "https://ghe.example.com/api/v3"
     gitlab = "https://gitlab.example.com"
@@ -30,6 +31,7 @@ from .model import CONFIDENCES
 KNOWN_KEYS = {
     "rules", "disable", "exclude", "max_file_size", "min_entropy", "min_confidence",
     "regex_timeout", "baseline", "audit_log", "http_timeout", "base_urls",
+    "decode_depth",
 }
 
 
@@ -47,6 +49,7 @@ class Config:
     audit_log: Path | None = None
     http_timeout: float | None = None
     base_urls: dict[str, str] = field(default_factory=dict)
+    decode_depth: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,4 +139,5 @@ def parse_config(section: dict[str, Any], base: Path, where: str) -> Config:
         audit_log=base / audit_log if audit_log else None,
         http_timeout=number("http_timeout", float, 0.05, 600),
         base_urls=dict(base_urls),
+        decode_depth=number("decode_depth", int, 0, 5),
     )

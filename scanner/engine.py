@@ -192,6 +192,7 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
     if chunk.decoded is not None:
         column = 1  # a decoded fragment's columns are not those of the file
         end_column = 1
+        confidence = "medium" if confidence == "high" else confidence
     return Finding(
         rule_id=rule.id,
         provider=rule.provider,

@@ -17,6 +17,7 @@ from .engine import EngineSettings, RuleSet, scan_chunk
 from .errors import UsageError
 from .model import Chunk, Finding, Rule, ScanResult, Skipped
 from .rules import load_rules
+from .sources.decoding import DEFAULT_DEPTH, Decoder
 from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, read_chunks
 
 
@@ -53,6 +54,7 @@ class Prepared:
     ruleset: RuleSet
     settings: EngineSettings
     max_file_size: int
+    decode_depth: int = DEFAULT_DEPTH
 
 
 def prepare(options: ScanOptions) -> Prepared:
@@ -81,6 +83,7 @@ def prepare(options: ScanOptions) -> Prepared:
         ruleset=RuleSet(rules),
         settings=settings,
         max_file_size=options.max_file_size or config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+        decode_depth=config.decode_depth if config.decode_depth is not None else DEFAULT_DEPTH,
     )
 
 
@@ -96,6 +99,7 @@ class Collected:
 def collect(items: Iterable[Chunk | Skipped], prepared: Prepared) -> Collected:
     """Run the engine over a stream of chunks (Skipped entries pass through)."""
     out = Collected([], [], [], 0, 0)
+    decoder = Decoder(prepared.decode_depth) if prepared.decode_depth > 0 else None
     seen_paths: set[str] = set()
     for item in items:
         if isinstance(item, Skipped):
@@ -106,8 +110,37 @@ def collect(items: Iterable[Chunk | Skipped], prepared: Prepared) -> Collected:
             out.files += 1
         out.bytes += len(item.text)
         res = scan_chunk(item, prepared.ruleset, prepared.settings)
-        out.findings.extend(res.findings)
+        findings = res.findings
         out.warnings.extend(res.warnings)
+        if decoder is not None:
+            findings = _add_decoded(item, findings, decoder, prepared, out.warnings)
+        out.findings.extend(findings)
+    out.findings = dedupe(out.findings)
+    return out
+
+
+def _add_decoded(
+    chunk: Chunk, findings: list[Finding], decoder: Decoder, prepared: Prepared, warnings: list[str]
+) -> list[Finding]:
+    """Findings in the chunk's decoded runs; a finding that was only the encoded form of
+    a decoded secret (a generic match on the base64 itself) gives way to the decoded one."""
+    for derived, run in decoder.chunks(chunk):
+        res = scan_chunk(derived, prepared.ruleset, prepared.settings)
+        warnings.extend(res.warnings)
+        if res.findings:
+            findings = [f for f in findings if f.secret not in run] + res.findings
+    return findings
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """The same secret found twice on one line (raw and decoded) is one finding."""
+    seen: set[tuple[str, int, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.path, f.line, f.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
     return out
 
 

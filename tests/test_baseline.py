@@ -350,3 +350,16 @@ def test_history_findings_can_be_baselined(repo: Repo) -> None:
     res = run_cli("baseline", "create", "--history", cwd=repo.path)
     assert res.code == 0, res.err
     assert run_cli("scan", "--history", cwd=repo.path).code == 0
+
+
+def test_staged_scan_uses_the_baseline_at_the_root(repo: Repo) -> None:
+    raw_old, raw_new = secret(58), secret(59)
+    write_secret(repo, "app.py", raw_old)
+    assert run_cli("baseline", "create", cwd=repo.path).code == 0
+    repo.git("add", "app.py", "baseline.json")
+    res = run_cli("scan", "--staged", cwd=repo.path)
+    assert res.code == 0, res.out + res.err
+    assert "1 suppressed by baseline" in res.out
+    write_secret(repo, "other.py", raw_new)
+    repo.git("add", "other.py")
+    assert run_cli("scan", "--staged", cwd=repo.path).code == 1

@@ -21,8 +21,11 @@ the range rewrote the file that holds it.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Sequence
+import queue
+import signal
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,9 +34,10 @@ import pathspec
 
 from .. import gitio
 from ..engine import scan_chunk
-from ..errors import UsageError
+from ..errors import LeaktrapError, UsageError
 from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
 from ..progress import Progress
+from .decoding import decoded_chunks
 from .files import bytes_chunks
 from .staged import GITLINK_MODE, REGULAR_MODES, SYMLINK_MODE
 
@@ -187,49 +191,178 @@ def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.Pa
 # ---------------------------------------------------------------- reading and scanning
 
 
-def read_order(root: Path, walk: Walk) -> tuple[list[str], int]:
-    """The walk's blobs in pack order (fast to inflate), and their total size."""
-    if not walk.first:
-        return [], 0
+def read_order(root: Path, walk: Walk) -> tuple[list[str], list[int]]:
+    """The walk's blobs in pack order (fast to inflate), with their sizes."""
     order: list[str] = []
-    total = 0
+    sizes: list[int] = []
+    if not walk.first:
+        return order, sizes
     wanted = walk.first
     for info in gitio.all_objects_in_pack_order(root):
         if info.kind == "blob" and info.oid in wanted:
             order.append(info.oid)
-            total += info.size
+            sizes.append(info.size)
     if len(order) != len(wanted):  # objects from alternates or promisor remotes: keep them all
         seen = set(order)
-        order += [oid for oid in wanted if oid not in seen]
-    return order, total
+        rest = [oid for oid in wanted if oid not in seen]
+        order += rest
+        sizes += [0] * len(rest)
+    return order, sizes
 
 
 def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int = 0) -> Hits:
-    order, total = read_order(root, walk)
-    hits = Hits()
+    """Every blob of the walk scanned once, in one process or in byte-balanced slices over several."""
+    order, sizes = read_order(root, walk)
+    total = sum(sizes)
+    workers = _worker_count(jobs, total)
     with Progress("history", total_items=len(order), total_bytes=total, enabled=progress) as bar:
-        for blob in gitio.read_blobs(root, order, max_size=prepared.max_file_size):
-            path = walk.first[blob.oid][1]
-            hits.blobs += 1
-            bar.advance(blob.size)
-            if blob.data is None:
-                hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
-                continue
-            hits.bytes += len(blob.data)
-            _scan_one(blob.oid, path, blob.data, prepared, hits)
+        if workers <= 1:
+            return scan_slice(root, order, walk.first, prepared, bar.advance)
+        slices = _byte_slices(order, sizes, workers)
+        parts = _run_slices(scan_slice, [(root, s, walk.first, prepared) for s in slices], bar)
+    return merge_hits(parts)
+
+
+def scan_slice(
+    root: Path,
+    oids: list[str],
+    first: dict[str, tuple[int, str]],
+    prepared: Prepared,
+    advance: Callable[[int], None],
+) -> Hits:
+    """Read ``oids`` through one cat-file process and scan each; findings kept per blob."""
+    hits = Hits()
+    for blob in gitio.read_blobs(root, oids, max_size=prepared.max_file_size):
+        path = first[blob.oid][1]
+        hits.blobs += 1
+        advance(blob.size)
+        if blob.data is None:
+            hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
+            continue
+        hits.bytes += len(blob.data)
+        _scan_one(blob.oid, path, blob.data, prepared, hits)
     return hits
+
+
+def merge_hits(parts: Sequence[Hits]) -> Hits:
+    out = Hits()
+    for part in parts:
+        out.by_blob.update(part.by_blob)
+        out.skipped |= part.skipped
+        out.warnings += part.warnings
+        out.blobs += part.blobs
+        out.bytes += part.bytes
+    return out
 
 
 def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, hits: Hits) -> None:
     origin = Origin(OriginKind.HISTORY, blob=oid)
+    depth = prepared.decode_depth
     for item in bytes_chunks(path, data, origin=origin):
         if isinstance(item, Skipped):
             hits.skipped.add(item)
             continue
-        result = scan_chunk(item, prepared.ruleset, prepared.settings)
-        if result.findings:
-            hits.by_blob.setdefault(oid, []).extend(result.findings)
-        hits.warnings.extend(result.warnings)
+        for chunk in (item, *decoded_chunks(item, depth)) if depth > 0 else (item,):
+            result = scan_chunk(chunk, prepared.ruleset, prepared.settings)
+            if result.findings:
+                hits.by_blob.setdefault(oid, []).extend(result.findings)
+            hits.warnings.extend(result.warnings)
+
+
+# ---------------------------------------------------------------- several processes
+
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves
+SliceArgs = tuple[Path, list[str], dict[str, tuple[int, str]], "Prepared"]
+
+
+def _worker_count(jobs: int, total_bytes: int) -> int:
+    """``--jobs``: 0 picks one worker per CPU for big histories; fork is needed (no pickled rules)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if jobs > 0:
+        return jobs
+    if total_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, 8))
+
+
+def _byte_slices(order: list[str], sizes: list[int], n: int) -> list[list[str]]:
+    """``n`` contiguous runs of the pack order holding about the same number of bytes each."""
+    total = sum(sizes) or 1
+    slices: list[list[str]] = [[] for _ in range(n)]
+    done = 0
+    for oid, size in zip(order, sizes):
+        slices[min(n - 1, done * n // total)].append(oid)
+        done += size
+    return [s for s in slices if s]
+
+
+def _run_slices(func: Callable[..., Hits], jobs: list[SliceArgs], bar: Progress) -> list[Hits]:
+    """Run ``func(*args, advance)`` for every slice in its own forked process.
+
+    Rules and the walk reach the children by fork (nothing big is pickled);
+    results come back through a queue, progress through shared counters. An
+    error in a child is raised here; Ctrl-C reaches the parent only.
+    """
+    ctx = multiprocessing.get_context("fork")
+    results: multiprocessing.queues.Queue = ctx.Queue()  # type: ignore[name-defined]
+    counters = ctx.Array("q", 2 * len(jobs), lock=False)
+    procs = [
+        ctx.Process(target=_child, args=(func, args, results, counters, i), daemon=True)
+        for i, args in enumerate(jobs)
+    ]
+    try:
+        for proc in procs:
+            proc.start()
+        return _gather(procs, results, counters, bar)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+
+
+def _gather(procs: list, results: multiprocessing.queues.Queue, counters: object, bar: Progress) -> list[Hits]:  # type: ignore[name-defined]
+    parts: dict[int, Hits] = {}
+    while len(parts) < len(procs):
+        try:
+            index, status, payload = results.get(timeout=0.2)
+        except queue.Empty:
+            _show(counters, bar)
+            dead = [p for i, p in enumerate(procs) if i not in parts and p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a history scan worker died (exit code {dead[0].exitcode})")
+            continue
+        if status == "error":
+            raise payload
+        if status == "crash":
+            raise RuntimeError(f"history scan worker failed: {payload}")
+        parts[index] = payload
+    _show(counters, bar)
+    return [parts[i] for i in sorted(parts)]
+
+
+def _show(counters: object, bar: Progress) -> None:
+    values = list(counters)  # type: ignore[call-overload]
+    bar.items = sum(values[0::2])
+    bar.bytes = sum(values[1::2])
+    bar.advance(0, items=0)
+
+
+def _child(func: Callable[..., Hits], args: SliceArgs, results: object, counters: object, index: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def advance(size: int) -> None:
+        counters[2 * index] += 1  # type: ignore[index]
+        counters[2 * index + 1] += size  # type: ignore[index]
+
+    try:
+        results.put((index, "ok", func(*args, advance)))  # type: ignore[attr-defined]
+    except LeaktrapError as exc:
+        results.put((index, "error", exc))  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        results.put((index, "crash", f"{type(exc).__name__}: {exc}"))  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- attribution
