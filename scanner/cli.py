@@ -75,6 +75,7 @@ _FORMAT = click.Choice(["text", "json", "sarif"])
 @click.option("--range", "commit_range", metavar="A..B", help="Scan only what the commits in A..B added.")
 @click.option("--since", metavar="DATE", help="History: only commits after DATE.")
 @click.option("--branch", metavar="REF", help="History: only commits reachable from REF.")
+@click.option("--stash", is_flag=True, help="History: also scan the stash entries.")
 @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path), help="Baseline file (default: baseline.json at the repository root when present).")
 @click.option("--no-baseline", is_flag=True, help="Ignore any baseline.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: .leaktrap.toml or [tool.leaktrap] in pyproject.toml).")
@@ -95,6 +96,7 @@ def scan(
     commit_range: str | None,
     since: str | None,
     branch: str | None,
+    stash: bool,
     baseline_path: Path | None,
     no_baseline: bool,
     config_path: Path | None,
@@ -124,6 +126,7 @@ def scan(
         commit_range=commit_range,
         since=since,
         branch=branch,
+        stash=stash,
         config_path=config_path,
         baseline_path=baseline_path,
         use_baseline=not no_baseline,

@@ -38,6 +38,7 @@ class _Compiled:
     pattern: Any = None
     allow: tuple[Any, ...] = ()
     paths: pathspec.PathSpec | None = None
+    only: pathspec.PathSpec | None = None
 
 
 class RuleSet:
@@ -60,6 +61,7 @@ class RuleSet:
                 pattern=regex.compile(rule.regex),
                 allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
                 paths=pathspec.PathSpec.from_lines("gitignore", rule.allowlist.paths) if rule.allowlist.paths else None,
+                only=pathspec.PathSpec.from_lines("gitignore", rule.paths_only) if rule.paths_only else None,
             )
             self._compiled[idx] = c
         return c
@@ -115,27 +117,43 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
     lines = _Lines(text)
     min_conf = CONFIDENCES.index(settings.min_confidence)
     raw: list[tuple[int, int, Finding, bool]] = []
+    hygiene: list[Finding] = []  # file-level advice, kept beside the findings on the same text
     for idx in sorted(candidates):
         compiled = ruleset.compiled(idx)
         rule = compiled.rule
         if CONFIDENCES.index(rule.confidence) > min_conf:
             continue  # a generic finding can only lose confidence, never gain it
-        if compiled.paths is not None and compiled.paths.match_file(chunk.path):
-            continue
-        if rule.generic and filters.is_lock_file(chunk.path):
+        if not _applies(compiled, chunk):
             continue
         try:
             for m in _matches(compiled, text, candidates[idx], settings.regex_timeout):
                 finding = _confirm(m, compiled, chunk, lines, settings)
                 if finding is not None and CONFIDENCES.index(finding.confidence) <= min_conf:
-                    raw.append((m.start("secret"), m.end("secret"), finding, rule.generic))
+                    if "hygiene" in rule.tags:
+                        hygiene.append(finding)
+                    else:
+                        raw.append((m.start("secret"), m.end("secret"), finding, rule.generic))
+                    if rule.once_per_file:
+                        break
         except TimeoutError:
             result.warnings.append(
                 f"rule {rule.id} timed out after {settings.regex_timeout:g}s on {chunk.path}; "
                 "the rest of that file was not checked by this rule"
             )
-    result.findings = _resolve_overlaps(raw)
+    result.findings = _resolve_overlaps(raw) + hygiene
     return result
+
+
+def _applies(compiled: _Compiled, chunk: Chunk) -> bool:
+    """Path and origin conditions of a rule (allowlisted paths, paths_only, tracked_only, lock files)."""
+    rule = compiled.rule
+    if compiled.paths is not None and compiled.paths.match_file(chunk.path):
+        return False
+    if compiled.only is not None and not compiled.only.match_file(chunk.path):
+        return False
+    if rule.tracked_only and not chunk.origin.in_git:
+        return False
+    return not (rule.generic and filters.is_lock_file(chunk.path))
 
 
 def _matches(compiled: _Compiled, text: str, hits: list[int], timeout: float) -> Iterator[Any]:

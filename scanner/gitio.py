@@ -183,9 +183,10 @@ def stream_records(
     """The ``sep``-separated records of a git command's stdout, read as they come."""
     with _spawn(cwd, args) as (proc, errfile):
         assert proc.stdout is not None
+        read1 = getattr(proc.stdout, "read1", proc.stdout.read)  # a BufferedReader: whatever is there
         pending = b""
         while True:
-            block = proc.stdout.read1(1 << 20)
+            block = read1(1 << 20)
             if not block:
                 break
             parts = (pending + block).split(sep)
@@ -260,18 +261,14 @@ def _read_one(out: IO[bytes], header: bytes, max_size: int | None) -> Blob:
     return Blob(oid, size, data[:-1])
 
 
-class ObjectInfo(NamedTuple):
-    oid: str
-    kind: str
-    size: int
-
-
-def all_objects_in_pack_order(cwd: Path | str) -> Iterator[ObjectInfo]:
-    """Every object of the repository with type and size, in pack order (fast to read in)."""
-    fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+def blobs_in_pack_order(cwd: Path | str) -> Iterator[tuple[str, int]]:
+    """(id, size) of every blob in the repository, in pack order (the fastest order to inflate)."""
+    fmt = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
     for line in stream_records(cwd, ["cat-file", "--batch-all-objects", "--unordered", fmt], sep=b"\n"):
-        oid, kind, size = line.decode("ascii").split(" ")
-        yield ObjectInfo(oid, kind, int(size))
+        if line.startswith(b"blob "):  # trees and commits are most lines: skip them unparsed
+            _kind, oid, size = line.decode("ascii").split(" ")
+            yield oid, int(size)
+        # a corrupt object reads "missing <oid>": reading it later reports it
 
 
 # ---------------------------------------------------------------- history walk
@@ -310,6 +307,8 @@ def walk_changes(
     args += ["--no-show-signature", "--no-mailmap", WALK_FORMAT]
     if reverse:
         args.append("--reverse")
+    if pathspecs:  # every commit touching the paths, parents rewritten to the ones that did too
+        args += ["--full-history", "--parents"]
     args += [*revs, "--", *(_literal(p) for p in pathspecs)]
     current: WalkCommit | None = None
     records = stream_records(cwd, args)
@@ -405,7 +404,7 @@ def check_revisions(cwd: Path | str, spec: str) -> None:
 
 def tree_blobs(cwd: Path | str, rev: str) -> dict[str, str]:
     """blob id -> one path, for every blob in the tree of ``rev``."""
-    out = run_git(cwd, ["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev])
+    out = run_git(cwd, ["ls-tree", "-r", "-z", "--full-tree", *_object_ids([rev])])
     blobs: dict[str, str] = {}
     for entry in out.split(b"\0"):
         if not entry:
@@ -424,11 +423,19 @@ def grep_fixed(cwd: Path | str, needles: Sequence[str], trees: Sequence[str]) ->
     """
     if not needles or not trees:
         return set()
-    args = ["grep", "--no-textconv", "-I", "-F", "-o", "-h", "--no-color", "-f", "-", "--end-of-options", *trees, "--"]
+    args = ["grep", "--no-textconv", "-I", "-F", "-o", "-h", "--no-color", "-f", "-", *_object_ids(trees), "--"]
     data = "".join(n + "\n" for n in needles).encode("utf-8", "surrogateescape")
     out = _run_ok(cwd, args, data, ok=(0, 1))
     found = set(out.decode("utf-8", "surrogateescape").splitlines())
     return {n for n in needles if n in found}
+
+
+def _object_ids(revs: Sequence[str]) -> list[str]:
+    """Guard for commands without ``--end-of-options``: only full object ids pass."""
+    for rev in revs:
+        if not rev or rev.strip("0123456789abcdef") or len(rev) not in (40, 64):
+            raise GitError(f"not an object id: {rev!r}")
+    return list(revs)
 
 
 def stash_commits(cwd: Path | str) -> list[str]:
@@ -537,3 +544,9 @@ def hook_index_file(root: Path) -> str | None:
     except ValueError:
         return None
     return str(candidate) if candidate.is_file() else None
+
+
+def tracked_files(root: Path) -> set[str]:
+    """Paths in the index (committed or staged), relative to ``root``."""
+    out = run_git(root, ["ls-files", "-z", "--cached"])
+    return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}

@@ -38,6 +38,11 @@ class Origin:
     kind: OriginKind = OriginKind.WORKTREE
     blob: str | None = None
     commit: Commit | None = None
+    tracked: bool = False  # the content is (or is about to be) in git: index, history or a tracked file
+
+    @property
+    def in_git(self) -> bool:
+        return self.tracked or self.kind is not OriginKind.WORKTREE
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Chunk:
 class Example:
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
+    path: str = "example.txt"  # the file name the examples are scanned as (for paths_only rules)
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class Rule:
     revoke: str | None = None
     source: str = ""  # the file it was loaded from
     tags: tuple[str, ...] = ()
+    paths_only: tuple[str, ...] = ()  # gitignore-style: the rule runs only on these paths
+    once_per_file: bool = False  # one finding per file is enough (file-level hygiene rules)
+    tracked_only: bool = False  # only content that is in git (committed, staged or history)
 
 
 def redact(secret: str) -> str:

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TextIO
 
 REDRAW_SECONDS = 0.25
+ETA_AFTER_SECONDS = 1.0  # a rate measured over less than this is noise
 
 
 def human_bytes(n: float) -> str:
@@ -51,7 +52,7 @@ class Progress:
         self.items = 0
         self.bytes = 0
         self._started = self._clock()
-        self._drawn = 0.0
+        self._drawn = self._started  # the first line after REDRAW_SECONDS: short scans show nothing
         self._width = 0
 
     def __enter__(self) -> Progress:
@@ -79,7 +80,7 @@ class Progress:
         parts = [f"{self.label}: {self.items}" + (f"/{self.total_items}" if self.total_items else "") + " blobs"]
         parts.append(human_bytes(self.bytes) + (f"/{human_bytes(self.total_bytes)}" if self.total_bytes else ""))
         parts.append(f"{human_bytes(rate)}/s")
-        if self.total_bytes and rate > 0 and self.bytes < self.total_bytes:
+        if self.total_bytes and rate > 0 and self.bytes < self.total_bytes and elapsed >= ETA_AFTER_SECONDS:
             parts.append("ETA " + human_seconds((self.total_bytes - self.bytes) / rate))
         return ", ".join(parts)
 

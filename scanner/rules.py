@@ -13,6 +13,12 @@ A rule file is TOML::
     confidence = "high"            # high | medium | low (default high)
     min_entropy = 3.0              # optional Shannon entropy floor of the secret
     generic = false                # true: placeholder / non-secret filters apply
+    tags = ["hygiene"]             # free labels; "random" (value must mix character classes),
+                                   # "password" (word-like values are low confidence),
+                                   # "hygiene" (reported beside other findings on the same text)
+    paths_only = [".env", "*.env"] # the rule runs only on these paths (gitignore-style)
+    once_per_file = false          # stop after the first finding in a file
+    tracked_only = false           # only content that is in git (tracked, staged, history)
     verify = "github"              # optional name of a verify spec
     revoke = "github"              # optional name of a revoke spec
     [rules.allowlist]
@@ -48,10 +54,11 @@ _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RULE_KEYS = {
     "id", "provider", "description", "regex", "keywords", "severity", "confidence",
     "min_entropy", "generic", "allowlist", "examples", "verify", "revoke", "tags",
+    "paths_only", "once_per_file", "tracked_only",
 }
 _FILE_KEYS = {"provider", "rules", "verify", "revoke", "description"}
 _ALLOW_KEYS = {"stopwords", "regexes", "paths"}
-_EXAMPLE_KEYS = {"positive", "negative"}
+_EXAMPLE_KEYS = {"positive", "negative", "path"}
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,9 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
     for name in ("verify", "revoke"):
         if entry.get(name) is not None and not isinstance(entry.get(name), str):
             raise RuleError(source, rule_id, f"'{name}' must name a spec (a string)")
+    for name in ("once_per_file", "tracked_only"):
+        if not isinstance(entry.get(name, False), bool):
+            raise RuleError(source, rule_id, f"'{name}' must be true or false")
     return Rule(
         id=rule_id,
         provider=provider,
@@ -184,6 +194,9 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
         revoke=entry.get("revoke"),
         source=source,
         tags=_str_list(entry.get("tags"), source, rule_id, "tags"),
+        paths_only=_str_list(entry.get("paths_only"), source, rule_id, "paths_only"),
+        once_per_file=entry.get("once_per_file", False),
+        tracked_only=entry.get("tracked_only", False),
     )
 
 
@@ -219,7 +232,10 @@ def _parse_examples(value: Any, source: str, rule_id: str) -> Example:
             generate(tpl)
         except TemplateError as exc:
             raise RuleError(source, rule_id, f"bad example template: {exc}") from None
-    return Example(positive=positive, negative=negative)
+    path = value.get("path", "example.txt")
+    if not isinstance(path, str) or not path:
+        raise RuleError(source, rule_id, "'examples.path' must be a file name")
+    return Example(positive=positive, negative=negative, path=path)
 
 
 def load_rules(

@@ -212,7 +212,7 @@ def test_scrub_removes_raw_and_encoded_secrets() -> None:
 def test_audit_log_is_private_append_only_and_keyed(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / ".leaktrap" / "audit.jsonl")
     secret = token(seed="audit")
-    sid = log.secret_id(secret)
+    sid = log.credential_id(secret)
     entry = AuditEntry("2026-01-01T00:00:00Z", "revoke", "r", "P", "github", "fp", sid, "submitted", "ok", 202, "POST https://x/y", True)
     log.append(entry)
     log.append(entry)
@@ -221,9 +221,9 @@ def test_audit_log_is_private_append_only_and_keyed(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(log.path.parent).st_mode) == 0o700
     lines = log.path.read_text().splitlines()
     assert len(lines) == 2 and secret not in log.path.read_text()
-    assert json.loads(lines[0])["secret_id"] == sid
+    assert json.loads(lines[0])["credential_id"] == sid
     assert log.already_revoked(sid, "github") is not None
     assert log.already_revoked(sid, "gitlab") is None  # one provider's result never stands for another's
-    assert AuditLog(log.path).secret_id(secret) == sid  # the key persists beside the log
+    assert AuditLog(log.path).credential_id(secret) == sid  # the key persists beside the log
     other = AuditLog(tmp_path / "elsewhere" / "audit.jsonl")
-    assert other.secret_id(secret) != sid  # a different key: the id is not a bare hash of the secret
+    assert other.credential_id(secret) != sid  # a different key: the id is not a bare hash of the secret

@@ -6,12 +6,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
-from ..model import Finding
+from ..model import Finding, Rule
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..providers.runner import CallContext
+    from ..providers.spec import Specs
 
 _FORMAT = click.Choice(["text", "json"])
 
@@ -61,11 +66,11 @@ def _common(kwargs: dict[str, Any]) -> Common:
 class Session:
     findings: tuple[Finding, ...]
     missing: tuple[dict[str, Any], ...]
-    rules: dict[str, Any]
-    specs: Any
-    ctx: Any
+    rules: dict[str, Rule]
+    specs: Specs
+    ctx: CallContext
     root: Path
-    config: Any
+    config: Config
 
 
 def _open_session(common: Common) -> Session:
@@ -95,7 +100,7 @@ def _open_session(common: Common) -> Session:
     return Session(findings, loaded.missing, by_id(prepared.rules), specs, ctx, prepared.root, prepared.config)
 
 
-def _base_urls(configured: dict[str, str], given: tuple[str, ...], specs: Any) -> dict[str, str]:
+def _base_urls(configured: dict[str, str], given: tuple[str, ...], specs: Specs) -> dict[str, str]:
     from ..providers.http import UnsafeDestination, check_destination
 
     merged = dict(configured)

@@ -78,13 +78,13 @@ def plan_revocations(
     candidates: list[Candidate] = []
     for cred in creds:
         spec = specs.revoke[cred.spec_name]
-        secret_id = ctx.audit.secret_id(cred.secret, cred.pair)
-        before = ctx.audit.already_revoked(secret_id, spec.name)
+        credential_id = ctx.audit.credential_id(cred.secret, cred.pair)
+        before = ctx.audit.already_revoked(credential_id, spec.name)
         candidates.append(
             Candidate(
                 credential=cred,
                 spec=spec,
-                confirmation=confirmation(cred, rules, ctx, secret_id, confirmed, baseline_true_positives),
+                confirmation=confirmation(cred, rules, ctx, credential_id, confirmed, baseline_true_positives),
                 revoked_before=str(before.get("time")) if before else None,
                 steps=plan(spec, cred, ctx.base_urls),
             )
@@ -97,7 +97,7 @@ def confirmation(
     cred: Credential,
     rules: Mapping[str, Rule],
     ctx: CallContext,
-    secret_id: str,
+    credential_id: str,
     confirmed: frozenset[str],
     baseline_true_positives: frozenset[str],
 ) -> str | None:
@@ -109,7 +109,7 @@ def confirmation(
     rule = rules.get(cred.rule_id)
     if rule is None or rule.verify is None:
         return None
-    last = ctx.audit.last_verification(ctx.audit.secret_id(cred.secret, cred.pair), rule.verify)
+    last = ctx.audit.last_verification(ctx.audit.credential_id(cred.secret, cred.pair), rule.verify)
     if last is not None and last.get("result") == "valid":
         return f"verified valid at {last.get('time')}"
     return None
@@ -147,7 +147,7 @@ def record(ctx: CallContext, action: str, cred: Credential, outcome: Outcome, *,
             provider=cred.provider,
             spec=cred.spec_name,
             fingerprint=cred.fingerprint,
-            secret_id=ctx.audit.secret_id(cred.secret, cred.pair),
+            credential_id=ctx.audit.credential_id(cred.secret, cred.pair),
             result=outcome.result,
             reason=outcome.reason,
             http_status=outcome.http_status,

@@ -2,11 +2,11 @@
 
 Each line: ``time`` (UTC, ISO 8601), ``action`` (verify | revoke), ``rule``,
 ``provider``, ``spec``, ``fingerprint`` (+ ``fingerprints`` when the same
-secret was found in several places), ``secret_id``, ``result``, ``reason``,
+secret was found in several places), ``credential_id``, ``result``, ``reason``,
 ``http_status``, ``endpoint`` (method and URL, secret masked), ``sent`` (did a
 request leave the machine), ``dry_run``.
 
-``secret_id`` is HMAC-SHA256 of the secret under a random 32-byte key kept
+``credential_id`` is HMAC-SHA256 of the secret under a random 32-byte key kept
 beside the log (``<log>.key``, mode 0600). Without the key the log cannot be
 used to test guesses of a secret (a bare SHA-256 could be, for short or
 low-entropy secrets); with it, leaktrap recognises a credential it already
@@ -41,7 +41,7 @@ class AuditEntry:
     provider: str
     spec: str
     fingerprint: str
-    secret_id: str
+    credential_id: str
     result: str
     reason: str
     http_status: int | None
@@ -58,7 +58,7 @@ class AuditEntry:
             "provider": self.provider,
             "spec": self.spec,
             "fingerprint": self.fingerprint,
-            "secret_id": self.secret_id,
+            "credential_id": self.credential_id,
             "result": self.result,
             "reason": self.reason,
             "http_status": self.http_status,
@@ -79,7 +79,7 @@ class AuditLog:
         self.key_path = path.with_name(path.name + ".key")
         self._key: bytes | None = None
 
-    def secret_id(self, secret: str, pair: str | None = None) -> str:
+    def credential_id(self, secret: str, pair: str | None = None) -> str:
         material = secret if pair is None else f"{secret}\0{pair}"
         return hmac.new(self._load_key(), material.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
@@ -111,11 +111,11 @@ class AuditLog:
             if isinstance(item, dict):
                 yield item
 
-    def already_revoked(self, secret_id: str, spec: str) -> dict[str, Any] | None:
+    def already_revoked(self, credential_id: str, spec: str) -> dict[str, Any] | None:
         for item in self.entries():
             if (
                 item.get("action") == "revoke"
-                and item.get("secret_id") == secret_id
+                and item.get("credential_id") == credential_id
                 and item.get("spec") == spec
                 and item.get("result") in DONE_RESULTS
                 and item.get("sent")
@@ -123,10 +123,10 @@ class AuditLog:
                 return item
         return None
 
-    def last_verification(self, secret_id: str, spec: str) -> dict[str, Any] | None:
+    def last_verification(self, credential_id: str, spec: str) -> dict[str, Any] | None:
         last = None
         for item in self.entries():
-            if item.get("action") == "verify" and item.get("secret_id") == secret_id and item.get("spec") == spec and item.get("sent"):
+            if item.get("action") == "verify" and item.get("credential_id") == credential_id and item.get("spec") == spec and item.get("sent"):
                 last = item
         return last
 

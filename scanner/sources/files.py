@@ -17,7 +17,7 @@ from pathlib import Path
 import pathspec
 
 from .. import gitio
-from ..model import Chunk, Skipped
+from ..model import Chunk, Origin, Skipped
 from . import notebooks
 from .text import decode
 
@@ -30,6 +30,7 @@ class FileSet:
     paths: tuple[str, ...]  # relative to root, posix
     skipped: tuple[Skipped, ...]
     in_git: bool
+    tracked: frozenset[str] = frozenset()  # the paths (as in ``paths``) that git tracks
 
 
 def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
@@ -44,6 +45,8 @@ def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
         listed = gitio.ls_files(top, [rel] if rel != "." else [])
         prefix = "" if rel == "." else rel + "/"
         submodules = gitio.submodule_paths(top)
+        tracked_all = gitio.tracked_files(top)
+        tracked = frozenset(p[len(prefix):] for p in tracked_all if p.startswith(prefix))
         paths = []
         for p in listed:
             sub = p[len(prefix):] if p.startswith(prefix) else p
@@ -55,9 +58,10 @@ def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
     else:
         paths, skipped = _walk(target)
         in_git = False
+        tracked = frozenset()
     if exclude_spec is not None:
         paths = [p for p in paths if not exclude_spec.match_file(p)]
-    return FileSet(root=target, paths=tuple(sorted(paths)), skipped=tuple(skipped), in_git=in_git)
+    return FileSet(root=target, paths=tuple(sorted(paths)), skipped=tuple(skipped), in_git=in_git, tracked=tracked)
 
 
 def _same_or_inside(path: Path, top: Path) -> bool:
@@ -118,11 +122,12 @@ def read_chunks(
     fileset: FileSet, max_file_size: int = DEFAULT_MAX_FILE_SIZE
 ) -> Iterator[Chunk | Skipped]:
     """A Chunk for every readable text file, a Skipped (with the reason) for the rest."""
+    tracked = Origin(tracked=True)
     for rel in fileset.paths:
-        yield from path_chunks(fileset.root, rel, max_file_size)
+        yield from path_chunks(fileset.root, rel, max_file_size, tracked if rel in fileset.tracked else None)
 
 
-def path_chunks(root: Path, rel: str, max_file_size: int) -> Iterator[Chunk | Skipped]:
+def path_chunks(root: Path, rel: str, max_file_size: int, origin: Origin | None = None) -> Iterator[Chunk | Skipped]:
     full = root / rel
     try:
         st = os.lstat(full)
@@ -150,7 +155,10 @@ def path_chunks(root: Path, rel: str, max_file_size: int) -> Iterator[Chunk | Sk
     if len(data) > max_file_size:
         yield Skipped(rel, f"larger than the size limit (> {max_file_size} bytes)")
         return
-    yield from bytes_chunks(rel, data)
+    if origin is None:
+        yield from bytes_chunks(rel, data)
+    else:
+        yield from bytes_chunks(rel, data, origin=origin)
 
 
 def bytes_chunks(rel: str, data: bytes, **chunk_args: object) -> Iterator[Chunk | Skipped]:

@@ -28,7 +28,7 @@ import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
@@ -37,7 +37,7 @@ from ..engine import scan_chunk
 from ..errors import LeaktrapError, UsageError
 from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
 from ..progress import Progress
-from .decoding import decoded_chunks
+from .decoding import Decoder
 from .files import bytes_chunks
 from .staged import GITLINK_MODE, REGULAR_MODES, SYMLINK_MODE
 
@@ -52,6 +52,7 @@ class Plan:
     revs: tuple[str, ...]
     pathspecs: tuple[str, ...] = ()
     complete: bool = True  # every ref, no date or range limit, no path limit
+    windowed: bool = False  # a range or a date limit: there is a base side to compare with
     warnings: tuple[str, ...] = ()
 
 
@@ -120,7 +121,8 @@ def make_plan(root: Path, options: ScanOptions) -> Plan:
         complete = False
     if gitio.resolve_commit(root, "HEAD") is None and not gitio.has_refs(root):
         warnings.append("the repository has no commits yet: no history to scan")
-    return Plan(tuple(revs), pathspecs, complete, tuple(warnings))
+    windowed = bool(options.commit_range or options.since)
+    return Plan(tuple(revs), pathspecs, complete, windowed, tuple(warnings))
 
 
 def _user_revs(root: Path, spec: str, flag: str) -> list[str]:
@@ -164,12 +166,13 @@ def enumerate_blobs(root: Path, plan: Plan, excludes: Sequence[str] = ()) -> Wal
     for commit in gitio.walk_changes(root, plan.revs, pathspecs=plan.pathspecs):
         idx = len(walk.commits)
         walk.commits.append(commit.sha)
-        walk.parents.update(commit.parents)
+        if plan.windowed:
+            walk.parents.update(commit.parents)
         _record(walk, idx, commit.changes, spec)
     return walk
 
 
-def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.PathSpec | None) -> None:
+def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.PathSpec | None) -> None:  # type: ignore[type-arg]
     added = False
     deleted: list[tuple[str, str]] = []
     for change in changes:
@@ -198,10 +201,10 @@ def read_order(root: Path, walk: Walk) -> tuple[list[str], list[int]]:
     if not walk.first:
         return order, sizes
     wanted = walk.first
-    for info in gitio.all_objects_in_pack_order(root):
-        if info.kind == "blob" and info.oid in wanted:
-            order.append(info.oid)
-            sizes.append(info.size)
+    for oid, size in gitio.blobs_in_pack_order(root):
+        if oid in wanted:
+            order.append(oid)
+            sizes.append(size)
     if len(order) != len(wanted):  # objects from alternates or promisor remotes: keep them all
         seen = set(order)
         rest = [oid for oid in wanted if oid not in seen]
@@ -232,6 +235,7 @@ def scan_slice(
 ) -> Hits:
     """Read ``oids`` through one cat-file process and scan each; findings kept per blob."""
     hits = Hits()
+    decoder = Decoder(prepared.decode_depth) if prepared.decode_depth > 0 else None
     for blob in gitio.read_blobs(root, oids, max_size=prepared.max_file_size):
         path = first[blob.oid][1]
         hits.blobs += 1
@@ -240,7 +244,7 @@ def scan_slice(
             hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
             continue
         hits.bytes += len(blob.data)
-        _scan_one(blob.oid, path, blob.data, prepared, hits)
+        _scan_one(blob.oid, path, blob.data, prepared, decoder, hits)
     return hits
 
 
@@ -255,18 +259,22 @@ def merge_hits(parts: Sequence[Hits]) -> Hits:
     return out
 
 
-def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, hits: Hits) -> None:
+def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, decoder: Decoder | None, hits: Hits) -> None:
+    """One blob through the engine, decoded runs included, exactly as a file scan does it."""
+    from ..scan import _add_decoded  # the one place that decides how decoded findings combine
+
     origin = Origin(OriginKind.HISTORY, blob=oid)
-    depth = prepared.decode_depth
     for item in bytes_chunks(path, data, origin=origin):
         if isinstance(item, Skipped):
             hits.skipped.add(item)
             continue
-        for chunk in (item, *decoded_chunks(item, depth)) if depth > 0 else (item,):
-            result = scan_chunk(chunk, prepared.ruleset, prepared.settings)
-            if result.findings:
-                hits.by_blob.setdefault(oid, []).extend(result.findings)
-            hits.warnings.extend(result.warnings)
+        result = scan_chunk(item, prepared.ruleset, prepared.settings)
+        hits.warnings.extend(result.warnings)
+        findings = result.findings
+        if decoder is not None:
+            findings = _add_decoded(item, findings, decoder, prepared, hits.warnings)
+        if findings:
+            hits.by_blob.setdefault(oid, []).extend(findings)
 
 
 # ---------------------------------------------------------------- several processes
@@ -306,8 +314,8 @@ def _run_slices(func: Callable[..., Hits], jobs: list[SliceArgs], bar: Progress)
     error in a child is raised here; Ctrl-C reaches the parent only.
     """
     ctx = multiprocessing.get_context("fork")
-    results: multiprocessing.queues.Queue = ctx.Queue()  # type: ignore[name-defined]
-    counters = ctx.Array("q", 2 * len(jobs), lock=False)
+    results: Any = ctx.Queue()
+    counters: Any = ctx.Array("q", 2 * len(jobs), lock=False)
     procs = [
         ctx.Process(target=_child, args=(func, args, results, counters, i), daemon=True)
         for i, args in enumerate(jobs)
@@ -323,7 +331,7 @@ def _run_slices(func: Callable[..., Hits], jobs: list[SliceArgs], bar: Progress)
             proc.join()
 
 
-def _gather(procs: list, results: multiprocessing.queues.Queue, counters: object, bar: Progress) -> list[Hits]:  # type: ignore[name-defined]
+def _gather(procs: list[Any], results: Any, counters: Any, bar: Progress) -> list[Hits]:
     parts: dict[int, Hits] = {}
     while len(parts) < len(procs):
         try:
@@ -343,26 +351,26 @@ def _gather(procs: list, results: multiprocessing.queues.Queue, counters: object
     return [parts[i] for i in sorted(parts)]
 
 
-def _show(counters: object, bar: Progress) -> None:
-    values = list(counters)  # type: ignore[call-overload]
+def _show(counters: Any, bar: Progress) -> None:
+    values = list(counters)
     bar.items = sum(values[0::2])
     bar.bytes = sum(values[1::2])
     bar.advance(0, items=0)
 
 
-def _child(func: Callable[..., Hits], args: SliceArgs, results: object, counters: object, index: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _child(func: Callable[..., Hits], args: SliceArgs, results: Any, counters: Any, index: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
     def advance(size: int) -> None:
-        counters[2 * index] += 1  # type: ignore[index]
-        counters[2 * index + 1] += size  # type: ignore[index]
+        counters[2 * index] += 1
+        counters[2 * index + 1] += size
 
     try:
-        results.put((index, "ok", func(*args, advance)))  # type: ignore[attr-defined]
+        results.put((index, "ok", func(*args, advance)))
     except LeaktrapError as exc:
-        results.put((index, "error", exc))  # type: ignore[attr-defined]
+        results.put((index, "error", exc))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        results.put((index, "crash", f"{type(exc).__name__}: {exc}"))  # type: ignore[attr-defined]
+        results.put((index, "crash", f"{type(exc).__name__}: {exc}"))
 
 
 # ---------------------------------------------------------------- attribution
@@ -384,7 +392,7 @@ def attribute(root: Path, plan: Plan, walk: Walk, hits: Hits) -> list[Finding]:
     if not hits.by_blob:
         return []
     groups = _group(walk, hits)
-    if not plan.complete:
+    if plan.windowed:
         groups = _drop_base_secrets(root, walk, groups)
     if not groups:
         return []
@@ -421,13 +429,15 @@ def _lineage(
     secrets_of: dict[str, set[SecretKey]],
     lineage: dict[tuple[SecretKey, str], str],
 ) -> str:
+    """The path a secret's finding is filed under: its own, or that of the file it moved from."""
     known = lineage.get((key, path))
     if known is not None:
         return known
     origin = path
-    for old_blob, old_path in walk.deleted.get(commit, ()):
-        if old_path != path and key in secrets_of.get(old_blob, ()):
-            origin = lineage.get((key, old_path), old_path)
+    for old_blob, _old_path in walk.deleted.get(commit, ()):
+        if key in secrets_of.get(old_blob, ()) and old_blob in walk.first:
+            old_first = walk.first[old_blob][1]
+            origin = lineage.get((key, old_first), old_first)
             break
     lineage[(key, path)] = origin
     return origin
