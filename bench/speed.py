@@ -39,10 +39,9 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -235,7 +234,7 @@ def inside_work_tree(path: Path) -> bool:
 class FastImport:
     """Writes a ``git fast-import`` stream: one commit per call, files given whole."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.mark = 0
         self.clock = EPOCH
@@ -502,18 +501,20 @@ def history_facts(repo: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- tools
 
 
-Argv = Callable[[Work, Path], list[str]]  # (work, report path) -> argv
-
-
 @dataclass(frozen=True)
 class Tool:
+    """A scanner and its command line per work; "{target}" and "{out}" are filled in per run."""
+
     name: str
     exe: str
     version: str
-    commands: dict[str, Argv]  # work key -> argv builder
+    commands: dict[str, list[str]]  # work key -> argv template
     ok_codes: frozenset[int]
     report_on_stdout: bool = False
     runs_in_target: bool = False  # cwd is the scanned folder (else the output folder; always for the hook)
+
+    def argv(self, work: Work, report: Path) -> list[str]:
+        return [a.format(target=work.target, out=report) for a in self.commands[work.key]]
 
 
 # Native binaries inside the peers' wheels (their console scripts are Python wrappers).
@@ -538,66 +539,67 @@ def version_of(argv: list[str]) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "?"
     text = (res.stdout or res.stderr).strip().splitlines()
-    return text[0] if text else "?"
+    return text[0].removeprefix("leaktrap, ").removeprefix("kingfisher ") if text else "?"
 
 
 def leaktrap_tool(exe: str) -> Tool:
-    base = [exe, "scan", "--no-baseline", "--format", "json", "--show-secrets"]
+    base = [exe, "scan", "--no-baseline", "--format", "json", "--show-secrets", "-o", "{out}"]
     return Tool(
         "leaktrap",
         exe,
         version_of([exe, "--version"]),
         {
-            "tree": lambda w, out: [*base, "-o", str(out), w.target],
-            "tree-small": lambda w, out: [*base, "-o", str(out), w.target],
-            "history": lambda w, out: [*base, "--history", "-o", str(out), w.target],
-            "hook": lambda w, out: [*base, "--staged", "-o", str(out)],
+            "tree": [*base, "{target}"],
+            "tree-small": [*base, "{target}"],
+            "history": [*base, "--history", "{target}"],
+            "hook": [*base, "--staged"],
         },
         frozenset({0, 1}),
     )
 
 
 def leaks_tool(name: str, exe: str) -> Tool:
-    """gitleaks and betterleaks share a CLI shape (betterleaks calls ``dir`` ``fs`` and has no --pre-commit)."""
+    """gitleaks and betterleaks share a CLI shape (betterleaks says ``fs`` for ``dir`` and has no --pre-commit)."""
+    tail = ["--no-banner", "--log-level", "error", "--exit-code", "0"]
     if name == "gitleaks":
-        tail = lambda out: ["--no-banner", "--log-level", "error", "--exit-code", "0", "--report-format", "json", "--report-path", str(out)]  # noqa: E731
+        tail += ["--report-format", "json", "--report-path", "{out}"]
         files, staged = "dir", ["git", "--pre-commit", "--staged"]
     else:
-        tail = lambda out: ["--no-banner", "--log-level", "error", "--exit-code", "0", "-o", str(out)]  # noqa: E731
+        tail += ["-o", "{out}"]
         files, staged = "fs", ["git", "--staged"]
     return Tool(
         name,
         exe,
         version_of([exe, "version"]),
         {
-            "tree": lambda w, out: [exe, files, w.target, *tail(out)],
-            "tree-small": lambda w, out: [exe, files, w.target, *tail(out)],
-            "history": lambda w, out: [exe, "git", w.target, *tail(out)],
-            "hook": lambda w, out: [exe, *staged, w.target, *tail(out)],
+            "tree": [exe, files, "{target}", *tail],
+            "tree-small": [exe, files, "{target}", *tail],
+            "history": [exe, "git", "{target}", *tail],
+            "hook": [exe, *staged, "{target}", *tail],
         },
         frozenset({0}),
     )
 
 
 def kingfisher_tool(exe: str) -> Tool:
-    tail = lambda out: ["--no-validate", "--no-update-check", "--format", "json", "-o", str(out), "-q"]  # noqa: E731
+    tail = ["--no-validate", "--no-update-check", "--format", "json", "-o", "{out}", "-q"]
     return Tool(
         "kingfisher",
         exe,
         version_of([exe, "--version"]),
         {
-            "tree": lambda w, out: [exe, "scan", w.target, "--git-history", "none", *tail(out)],
-            "tree-small": lambda w, out: [exe, "scan", w.target, "--git-history", "none", *tail(out)],
-            "history": lambda w, out: [exe, "scan", w.target, "--git-history", "full", *tail(out)],
-            "hook": lambda w, out: [exe, "scan", w.target, "--staged", *tail(out)],
+            "tree": [exe, "scan", "{target}", "--git-history", "none", *tail],
+            "tree-small": [exe, "scan", "{target}", "--git-history", "none", *tail],
+            "history": [exe, "scan", "{target}", "--git-history", "full", *tail],
+            "hook": [exe, "scan", "{target}", "--staged", *tail],
         },
         frozenset({0, 200, 205}),
     )
 
 
-def detect_secrets_tool(exe: str) -> Tool:
-    """Run inside the tree: it drops paths outside the current folder. In a checkout it lists files with git."""
-    argv: Argv = lambda w, out: [exe, "scan", *([] if Path(w.target, ".git").exists() else ["--all-files"]), "."]  # noqa: E731
+def detect_secrets_tool(exe: str, checkout: bool) -> Tool:
+    """Run inside the tree (it drops paths outside the current folder); in a checkout it lists files with git."""
+    argv = [exe, "scan", *([] if checkout else ["--all-files"]), "."]
     return Tool(
         "detect-secrets",
         exe,
@@ -609,7 +611,7 @@ def detect_secrets_tool(exe: str) -> Tool:
     )
 
 
-def find_tools(leaktrap: str, peers_bin: Path, wanted: list[str]) -> list[Tool]:
+def find_tools(leaktrap: str, peers_bin: Path, wanted: list[str], checkout: bool) -> list[Tool]:
     tools = [leaktrap_tool(leaktrap)]
     for name in ("gitleaks", "betterleaks", "kingfisher", "detect-secrets"):
         exe = find_exe(name, peers_bin)
@@ -620,7 +622,7 @@ def find_tools(leaktrap: str, peers_bin: Path, wanted: list[str]) -> list[Tool]:
         elif name == "kingfisher":
             tools.append(kingfisher_tool(exe))
         else:
-            tools.append(detect_secrets_tool(exe))
+            tools.append(detect_secrets_tool(exe, checkout))
     return [t for t in tools if t.name in wanted]
 
 
@@ -713,33 +715,60 @@ def run_once(argv: list[str], cwd: Path, stdout: Path, stderr: Path, env: dict[s
     return Sample(float(seconds), float(cpu), int(rss_kb) / 1024, int(code))
 
 
-def measure(tool: Tool, work: Work, reps: int, warmup: bool, outdir: Path, env: dict[str, str], timeout: float, slow: float) -> Cell:
-    cell = Cell(tool.name, work.key)
-    report = outdir / f"{tool.name}-{work.key}.json"
-    log = outdir / f"{tool.name}-{work.key}.log"
-    stdout = report if tool.report_on_stdout else outdir / f"{tool.name}-{work.key}.stdout"
-    argv = tool.commands[work.key](work, report)
+@dataclass(frozen=True)
+class Job:
+    """One tool on one work: its command line, folder and files."""
+
+    tool: Tool
+    work: Work
+    argv: list[str]
+    cwd: Path
+    report: Path
+    stdout: Path
+    log: Path
+
+
+def make_job(tool: Tool, work: Work, outdir: Path) -> Job:
+    stem = outdir / f"{tool.name}-{work.key}"
+    report = stem.with_suffix(".json")
     cwd = Path(work.target) if work.key == "hook" or tool.runs_in_target else outdir
-    runs = ([True] if warmup else []) + [False] * reps
-    for is_warmup in runs:
-        report.unlink(missing_ok=True)
-        try:
-            sample = run_once(argv, cwd, stdout, log, env, timeout)
-        except RunFailed as exc:
-            cell.note, cell.samples = f"n/a ({exc})", []
-            return cell
-            tail = log.read_text("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {sample.code}"]
-            cell.note = f"n/a (exit {sample.code}: {tail[0][:100]})"
-            cell.samples = []
-            return cell
-        if not is_warmup:
-            cell.samples.append(sample)
-        if sample.seconds > slow:  # a slow tool: one sample is enough
-            cell.samples = cell.samples or [sample]
-            cell.note = "1 run"
-            break
-    read_report(cell, report, work)
-    return cell
+    stdout = report if tool.report_on_stdout else stem.with_suffix(".stdout")
+    return Job(tool, work, tool.argv(work, report), cwd, report, stdout, stem.with_suffix(".log"))
+
+
+def run_job(job: Job, env: dict[str, str], timeout: float) -> Sample:
+    job.report.unlink(missing_ok=True)
+    sample = run_once(job.argv, job.cwd, job.stdout, job.log, env, timeout)
+    if sample.code not in job.tool.ok_codes:
+        tail = job.log.read_text("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise RunFailed(f"exit {sample.code}: {tail[0][:100]}")
+    return sample
+
+
+def measure_work(work: Work, tools: list[Tool], reps: int, warmup: bool, outdir: Path, opts: argparse.Namespace) -> list[Cell]:
+    """Round-robin over the tools, so that load from elsewhere on the machine hits all of them alike."""
+    jobs = [make_job(t, work, outdir) for t in tools if work.key in t.commands]
+    cells = {job.tool.name: Cell(job.tool.name, work.key) for job in jobs}
+    env = run_env()
+    for is_warmup in [True] * warmup + [False] * reps:
+        for job in list(jobs):
+            cell = cells[job.tool.name]
+            try:
+                sample = run_job(job, env, opts.timeout)
+            except RunFailed as exc:
+                cell.note, cell.samples = f"n/a ({exc})", []
+                jobs.remove(job)
+                continue
+            if not is_warmup:
+                cell.samples.append(sample)
+            if sample.seconds > opts.slow:  # a slow tool: one sample is enough
+                cell.samples = cell.samples or [sample]
+                cell.note = "1 run"
+                jobs.remove(job)
+    for job in [make_job(t, work, outdir) for t in tools if t.name in cells]:
+        if cells[job.tool.name].samples:
+            read_report(cells[job.tool.name], job.report, work)
+    return list(cells.values())
 
 
 def read_report(cell: Cell, report: Path, work: Work) -> None:
@@ -864,29 +893,27 @@ def main(argv: list[str] | None = None) -> int:
     leaktrap = args.leaktrap if Path(args.leaktrap).exists() else shutil.which("leaktrap")
     if not leaktrap:
         raise SystemExit("leaktrap not found (--leaktrap PATH)")
-    tools = find_tools(leaktrap, args.peers_venv, args.tools.split(","))
+    tools = find_tools(leaktrap, args.peers_venv, args.tools.split(","), args.tree_mode == "checkout")
     works = [w for w in manifest.works if w.key in args.works.split(",")]
     outdir = workdir / "out"
     outdir.mkdir(exist_ok=True)
-    env = run_env()
+    load_before = os.getloadavg()[0]
     cells: dict[tuple[str, str], Cell] = {}
     for work in works:
-        for tool in tools:
-            if work.key not in tool.commands:
-                continue
-            n = reps * 3 if work.key == "hook" else reps
-            cell = measure(tool, work, n, not args.no_warmup, outdir, env, args.timeout, args.slow)
-            cells[(tool.name, work.key)] = cell
-            print(f"{work.key:10} {tool.name:14} {fmt_time(cell.median):>9} {cell.note}", file=sys.stderr)
-    print(report_text(manifest, works, tools, cells, reps))
+        n = reps * 3 if work.key == "hook" else reps
+        for cell in measure_work(work, tools, n, not args.no_warmup, outdir, args):
+            cells[(cell.tool, work.key)] = cell
+            print(f"{work.key:10} {cell.tool:14} {fmt_time(cell.median):>9} {cell.note}", file=sys.stderr)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    print(report_text(manifest, works, tools, cells, reps, load))
     results = {"manifest": asdict(manifest), "tools": {t.name: t.version for t in tools}, "cells": [asdict(c) for c in cells.values()]}
     (workdir / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
     return 0
 
 
-def report_text(manifest: Manifest, works: list[Work], tools: list[Tool], cells: dict[tuple[str, str], Cell], reps: int) -> str:
+def report_text(manifest: Manifest, works: list[Work], tools: list[Tool], cells: dict[tuple[str, str], Cell], reps: int, load: str) -> str:
     out = [
-        f"Machine: {machine_line()}. Median of {reps} runs ({reps * 3} for the hook) after one warm-up run.",
+        f"Machine: {machine_line()}, {load}. Median of {reps} runs ({reps * 3} for the hook), tools interleaved.",
         "Tools: " + "; ".join(f"{t.name} {t.version}" for t in tools) + ".",
         *(f"Corpus: {v}." for v in manifest.facts.values()),
         "",

@@ -15,10 +15,10 @@ from . import gitio
 from .config import Config, find_config, load_config
 from .engine import EngineSettings, RuleSet, scan_chunk
 from .errors import UsageError
-from .model import Chunk, Finding, Rule, ScanResult, Skipped
+from .model import Chunk, Finding, Origin, Rule, ScanResult, Skipped
 from .rules import load_rules
 from .sources.decoding import DEFAULT_DEPTH, Decoder
-from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, read_chunks
+from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, path_chunks
 
 
 @dataclass(frozen=True)
@@ -144,25 +144,64 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _file_items(options: ScanOptions, prepared: Prepared) -> Iterator[Chunk | Skipped]:
+@dataclass(frozen=True)
+class FileTask:
+    root: Path
+    rel: str
+    shown: str  # the path as reported
+    tracked: bool
+    size: int
+
+
+def file_tasks(options: ScanOptions, prepared: Prepared) -> tuple[list[FileTask], list[Skipped]]:
+    """Every file a scan of ``options.paths`` reads, and what discovery already skipped."""
     excludes = tuple(prepared.config.exclude) + options.excludes
     many = len(options.paths) > 1
+    tasks: list[FileTask] = []
+    skipped: list[Skipped] = []
     for target in options.paths:
         if not target.exists() and not target.is_symlink():
             raise UsageError(f"no such file or folder: {target}")
         fileset = discover(target, excludes)
         prefix = "" if not many or not target.is_dir() else target.as_posix().rstrip("/") + "/"
         file_target = not target.is_dir()
-        for s in fileset.skipped:
-            yield Skipped(prefix + s.path, s.reason)
-        for item in read_chunks(fileset, prepared.max_file_size):
-            shown = target.as_posix() if file_target else prefix + item.path
+        skipped.extend(Skipped(prefix + s.path, s.reason) for s in fileset.skipped)
+        for rel in fileset.paths:
+            shown = target.as_posix() if file_target else prefix + rel
+            tasks.append(FileTask(fileset.root, rel, shown, rel in fileset.tracked, _size(fileset.root / rel)))
+    return tasks, skipped
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def task_items(tasks: Iterable[FileTask], max_file_size: int) -> Iterator[Chunk | Skipped]:
+    tracked = Origin(tracked=True)
+    for task in tasks:
+        for item in path_chunks(task.root, task.rel, max_file_size, tracked if task.tracked else None):
             if isinstance(item, Skipped):
-                yield Skipped(shown, item.reason)
-            elif shown != item.path:
-                yield replace(item, path=shown)
+                yield Skipped(task.shown, item.reason)
+            elif task.shown != item.path:
+                yield replace(item, path=task.shown)
             else:
                 yield item
+
+
+def _scan_files(options: ScanOptions, prepared: Prepared) -> Collected:
+    tasks, skipped = file_tasks(options, prepared)
+    from .parallel import worker_count, scan_tasks_parallel
+
+    jobs = worker_count(options.jobs, sum(t.size for t in tasks), len(tasks))
+    if jobs > 1:
+        collected = scan_tasks_parallel(tasks, prepared, jobs)
+    else:
+        collected = collect(task_items(tasks, prepared.max_file_size), prepared)
+    collected.skipped.extend(skipped)
+    return collected
 
 
 def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
@@ -181,7 +220,7 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         collected = scan_history(prepared, options)
         mode = "history"
     else:
-        collected = collect(_file_items(options, prepared), prepared)
+        collected = _scan_files(options, prepared)
         mode = "files"
     findings = sorted(collected.findings, key=_order)
     baseline_label: str | None = None

@@ -259,3 +259,16 @@ def test_notebook_cells_are_mapped_to_real_lines(tmp_path: Path, name: str) -> N
     assert len(doc["findings"]) == 1
     expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if secret in line)
     assert doc["findings"][0]["line"] == expected_line
+
+
+def test_parallel_scan_gives_the_same_report_as_one_process(tmp_path: Path) -> None:
+    planted = planted_tree(tmp_path / "a")
+    for i in range(30):
+        (tmp_path / "a" / f"filler{i}.py").write_text("x = 1\n" * 50 + f'K{i} = "{token(GH, 100 + i)}"\n')
+    one = run_cli("scan", "--no-baseline", "--format", "json", "-j", "1", str(tmp_path / "a"))
+    two = run_cli("scan", "--no-baseline", "--format", "json", "-j", "2", str(tmp_path / "a"))
+    assert one.code == two.code == 1
+    f1, f2 = json.loads(one.out), json.loads(two.out)
+    assert f1["findings"] == f2["findings"]
+    assert len(f1["findings"]) == len(planted) + 30
+    assert f1["summary"]["files_scanned"] == f2["summary"]["files_scanned"] == 34
