@@ -35,7 +35,9 @@ Top-level ``verify`` and ``revoke`` tables hold provider HTTP specs (see
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -245,22 +247,37 @@ def load_rules(
 ) -> tuple[tuple[Rule, ...], dict[str, Any], dict[str, Any]]:
     """All rules (built-in first, then user files), with the merged verify/revoke specs.
 
-    Compiling every regex to validate it is most of the cost of loading; once a set of
-    rule files (by content hash) has passed, a marker in the cache folder lets later
-    runs (the hook) skip that step. The marker holds nothing: a missing, unwritable or
-    stale cache only means validating again.
+    Parsing the TOML and compiling every regex to validate it is most of the cost of
+    loading. Once a set of rule files (by path and content hash) has passed, its
+    parsed form is cached as JSON, so later runs (the hook) skip both. A missing,
+    unwritable, corrupt or stale cache only means parsing and validating again.
     """
     paths = list(builtin_rule_paths()) if include_builtin else []
     paths.extend(extra_files)
     contents = [_read(p) for p in paths]
-    digest = hashlib.sha256(b"leaktrap-rules-v1" + b"".join(hashlib.sha256(c).digest() for c in contents)).hexdigest()
-    marker = _cache_dir() / f"rules-valid-{digest[:32]}"
-    known_good = marker.is_file()
+    digest = hashlib.sha256(
+        b"leaktrap-rules-v2" + b"".join(str(p).encode() + b"\0" + hashlib.sha256(c).digest() for p, c in zip(paths, contents))
+    ).hexdigest()
+    cache_file = _cache_dir() / f"rules-{digest[:40]}.json"
+    cached = _read_cache(cache_file)
+    if cached is not None:
+        rules, verify, revoke = cached
+    else:
+        rules, verify, revoke = _parse_all(paths, contents)
+        _write_cache(cache_file, rules, verify, revoke)
+    disabled_set = set(disabled)
+    unknown = disabled_set - {r.id for r in rules}
+    if unknown:
+        raise RuleError("config", None, f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
+    return tuple(r for r in rules if r.id not in disabled_set), verify, revoke
+
+
+def _parse_all(paths: list[Path], contents: list[bytes]) -> tuple[list[Rule], dict[str, Any], dict[str, Any]]:
     rules: list[Rule] = []
     verify: dict[str, Any] = {}
     revoke: dict[str, Any] = {}
     seen: dict[str, str] = {}
-    for rf in (load_rule_file(p, raw, check_regexes=not known_good) for p, raw in zip(paths, contents)):
+    for rf in (load_rule_file(p, raw) for p, raw in zip(paths, contents)):
         for rule in rf.rules:
             if rule.id in seen:
                 raise RuleError(rf.source, rule.id, f"duplicate rule id (first defined in {seen[rule.id]})")
@@ -268,13 +285,45 @@ def load_rules(
             rules.append(rule)
         verify.update(rf.verify)
         revoke.update(rf.revoke)
-    disabled_set = set(disabled)
-    unknown = disabled_set - set(seen)
-    if unknown:
-        raise RuleError("config", None, f"cannot disable unknown rule id(s): {', '.join(sorted(unknown))}")
-    if not known_good:
-        _touch(marker)
-    return tuple(r for r in rules if r.id not in disabled_set), verify, revoke
+    return rules, verify, revoke
+
+
+def _read_cache(path: Path) -> tuple[list[Rule], dict[str, Any], dict[str, Any]] | None:
+    try:
+        data = json.loads(path.read_bytes())
+        rules = [_rule_from_json(d) for d in data["rules"]]
+        return rules, data["verify"], data["revoke"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(path: Path, rules: list[Rule], verify: dict[str, Any], revoke: dict[str, Any]) -> None:
+    from .atomic import write_atomic
+
+    payload = json.dumps({"rules": [dataclasses.asdict(r) for r in rules], "verify": verify, "revoke": revoke})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, payload, mode=0o600)
+        _prune(path.parent, keep=8)
+    except (OSError, TypeError, ValueError):
+        pass  # no cache: the next run parses again
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Keep the newest few parsed rule sets (each edit of a rule file makes a new one)."""
+    entries = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def _rule_from_json(d: dict[str, Any]) -> Rule:
+    fields = dict(d)
+    fields["allowlist"] = Allowlist(**{k: tuple(v) for k, v in d["allowlist"].items()})
+    ex = d["examples"]
+    fields["examples"] = Example(positive=tuple(ex["positive"]), negative=tuple(ex["negative"]), path=ex["path"])
+    for key in ("keywords", "tags", "paths_only"):
+        fields[key] = tuple(d[key])
+    return Rule(**fields)
 
 
 def _cache_dir() -> Path:
@@ -283,15 +332,6 @@ def _cache_dir() -> Path:
         return Path(override)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "leaktrap"
-
-
-def _touch(marker: Path) -> None:
-    try:
-        marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    except OSError:
-        pass  # no cache: the next run validates again
 
 
 def iter_examples(rules: Iterable[Rule]) -> Iterator[tuple[Rule, str, bool]]:

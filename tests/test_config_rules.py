@@ -133,3 +133,31 @@ def test_min_confidence_filters(tmp_path: Path) -> None:
     res = run_cli("scan", "--format", "json", "--min-confidence", "low", str(tmp_path))
     findings = json.loads(res.out)["findings"]
     assert [(f["rule_id"], f["confidence"]) for f in findings] == [("generic-password", "low")]
+
+
+def test_rule_cache_is_used_and_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"LEAKTRAP_CACHE_DIR": str(cache)}
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(f'T = "{token(GH, 11)}"\n')
+    first = run_cli("scan", "--no-baseline", str(tmp_path / "src"), env=env)
+    assert first.code == 1
+    files = list(cache.glob("rules-*.json"))
+    assert len(files) == 1
+    assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+    files[0].write_text("{ not json")
+    second = run_cli("scan", "--no-baseline", str(tmp_path / "src"), env=env)
+    assert second.code == 1
+    findings = [line for line in first.out.splitlines() if line.startswith("  ")]
+    assert findings and findings == [line for line in second.out.splitlines() if line.startswith("  ")]
+    assert json.loads(files[0].read_text())["rules"]  # rebuilt
+
+
+def test_changed_rule_file_is_revalidated_despite_the_cache(tmp_path: Path) -> None:
+    env = {"LEAKTRAP_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / "acme.toml").write_text(USER_RULE)
+    (tmp_path / ".leaktrap.toml").write_text('rules = ["acme.toml"]\n')
+    assert run_cli("scan", str(tmp_path), env=env).code == 0
+    (tmp_path / "acme.toml").write_text(USER_RULE.replace("[a-z0-9]{24})", "[a-z0-9{24})"))
+    res = run_cli("scan", str(tmp_path), env=env)
+    assert res.code == 2 and "invalid regex" in res.err
