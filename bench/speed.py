@@ -897,23 +897,24 @@ def main(argv: list[str] | None = None) -> int:
     works = [w for w in manifest.works if w.key in args.works.split(",")]
     outdir = workdir / "out"
     outdir.mkdir(exist_ok=True)
+    warmup = not (args.no_warmup or args.quick)
     load_before = os.getloadavg()[0]
     cells: dict[tuple[str, str], Cell] = {}
     for work in works:
         n = reps * 3 if work.key == "hook" else reps
-        for cell in measure_work(work, tools, n, not args.no_warmup, outdir, args):
+        for cell in measure_work(work, tools, n, warmup, outdir, args):
             cells[(cell.tool, work.key)] = cell
             print(f"{work.key:10} {cell.tool:14} {fmt_time(cell.median):>9} {cell.note}", file=sys.stderr)
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-    print(report_text(manifest, works, tools, cells, reps, load))
+    print(report_text(manifest, works, tools, cells, f"median of {reps} runs ({reps * 3} for the hook)" + (" after a warm-up run" if warmup else ""), load))
     results = {"manifest": asdict(manifest), "tools": {t.name: t.version for t in tools}, "cells": [asdict(c) for c in cells.values()]}
     (workdir / "results.json").write_text(json.dumps(results, indent=1), "utf-8")
     return 0
 
 
-def report_text(manifest: Manifest, works: list[Work], tools: list[Tool], cells: dict[tuple[str, str], Cell], reps: int, load: str) -> str:
+def report_text(manifest: Manifest, works: list[Work], tools: list[Tool], cells: dict[tuple[str, str], Cell], runs: str, load: str) -> str:
     out = [
-        f"Machine: {machine_line()}, {load}. Median of {reps} runs ({reps * 3} for the hook), tools interleaved.",
+        f"Machine: {machine_line()}, {load}. Wall time: {runs}, tools interleaved.",
         "Tools: " + "; ".join(f"{t.name} {t.version}" for t in tools) + ".",
         *(f"Corpus: {v}." for v in manifest.facts.values()),
         "",

@@ -6,8 +6,9 @@ returns is data (a ScanResult) for the reporters.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -191,8 +192,12 @@ def task_items(tasks: Iterable[FileTask], max_file_size: int) -> Iterator[Chunk 
                 yield item
 
 
-def _scan_files(options: ScanOptions, prepared: Prepared) -> Collected:
+def _scan_files(options: ScanOptions, prepared: Prepared, skip: Path | None = None) -> Collected:
+    """The files of ``options.paths`` (never the baseline file in use: it is our own data)."""
     tasks, skipped = file_tasks(options, prepared)
+    if skip is not None and skip.exists():
+        skip_real = skip.resolve()
+        tasks = [t for t in tasks if (t.root / t.rel).resolve() != skip_real]
     from .parallel import worker_count, scan_tasks_parallel
 
     jobs = worker_count(options.jobs, sum(t.size for t in tasks), len(tasks))
@@ -207,6 +212,9 @@ def _scan_files(options: ScanOptions, prepared: Prepared) -> Collected:
 def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
     started = time.monotonic()
     prepared = prepare(options)
+    baseline_file: Path | None = None
+    if options.use_baseline:
+        baseline_file = options.baseline_path or prepared.config.baseline or _default_baseline(prepared.root)
     if options.staged and options.history:
         raise UsageError("--staged and --history cannot be combined")
     if options.staged:
@@ -220,18 +228,14 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         collected = scan_history(prepared, options)
         mode = "history"
     else:
-        collected = _scan_files(options, prepared)
+        collected = _scan_files(options, prepared, skip=baseline_file)
         mode = "files"
     findings = sorted(collected.findings, key=_order)
     baseline_label: str | None = None
     suppressed = 0
-    if options.use_baseline:
-        baseline_file = options.baseline_path or prepared.config.baseline or _default_baseline(prepared.root)
-        if baseline_file is not None:
-            from .baseline import apply_baseline
-
-            findings, suppressed = apply_baseline(baseline_file, findings)
-            baseline_label = str(baseline_file)
+    if baseline_file is not None:
+        findings, suppressed = _apply_baseline(baseline_file, findings, _path_mapper(options, prepared, mode))
+        baseline_label = str(baseline_file)
     result = ScanResult(
         findings=tuple(findings),
         files_scanned=collected.files,
@@ -246,6 +250,32 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         mode=mode,
     )
     return result, prepared
+
+
+def _apply_baseline(baseline_file: Path, findings: list[Finding], to_root: Callable[[str], str]) -> tuple[list[Finding], int]:
+    """Baseline entries name paths from the repository root; a scan of a subfolder
+    reports paths from that folder, so they are mapped before matching."""
+    from .baseline import apply_baseline
+
+    mapped = [replace(f, path=to_root(f.path)) for f in findings]
+    kept, suppressed = apply_baseline(baseline_file, mapped)
+    kept_ids = {id(f) for f in kept}
+    return [orig for orig, m in zip(findings, mapped) if id(m) in kept_ids], suppressed
+
+
+def _path_mapper(options: ScanOptions, prepared: Prepared, mode: str) -> Callable[[str], str]:
+    if mode != "files":
+        return lambda path: path  # index and history paths are already root-relative
+    single_dir = len(options.paths) == 1 and options.paths[0].is_dir()
+    base = (options.paths[0] if single_dir else Path(".")).resolve()
+    root = prepared.root.resolve()
+
+    def to_root(path: str) -> str:
+        full = os.path.normpath(base / path)
+        rel = os.path.relpath(full, root)
+        return path if rel.startswith("..") else Path(rel).as_posix()
+
+    return to_root
 
 
 def _default_baseline(root: Path) -> Path | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -335,13 +334,11 @@ def test_corrupt_object_is_exit_2(repo: Repo) -> None:
 
 def test_git_not_installed_is_exit_2(repo: Repo, tmp_path: Path) -> None:
     repo.commit("c", D1, **{"a.txt": "a\n"})
-    python_dir = Path(shutil.which("python3") or "/usr/bin/python3").parent
     empty = tmp_path / "nobin"
     empty.mkdir()
     res = run_cli("scan", "--history", str(repo.path), cwd=tmp_path, env={"PATH": str(empty)})
     assert res.code == 2, res.err
     assert "git is not installed" in res.err and "Traceback" not in res.err
-    del python_dir
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(repo: Repo) -> None:

@@ -57,3 +57,14 @@ def test_pre_commit_hook_entries_exist_as_console_scripts() -> None:
     for hook in hooks:
         assert hook["language"] == "python"
         assert hook["entry"].split()[0] in scripts
+
+
+def test_every_scanner_package_is_listed_for_the_wheel() -> None:
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.relative_to(ROOT).parent.parts)
+        for p in (ROOT / "scanner").rglob("__init__.py")
+    }
+    assert found <= listed

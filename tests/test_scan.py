@@ -272,3 +272,16 @@ def test_parallel_scan_gives_the_same_report_as_one_process(tmp_path: Path) -> N
     assert f1["findings"] == f2["findings"]
     assert len(f1["findings"]) == len(planted) + 30
     assert f1["summary"]["files_scanned"] == f2["summary"]["files_scanned"] == 34
+
+
+def test_scanning_a_subfolder_uses_the_root_baseline(repo: Repo) -> None:
+    secret = token(GH, 120)
+    repo.commit("init", **{"svc/app.py": f'T = "{secret}"\n'})
+    created = run_cli("baseline", "create", cwd=repo.path)
+    assert created.code == 0, created.err
+    res = run_cli("scan", "--format", "json", "svc", cwd=repo.path)
+    assert res.code == 0, res.out
+    doc = json.loads(res.out)
+    assert doc["summary"]["suppressed_by_baseline"] == 1
+    # the baseline file itself is never scanned as input
+    assert all(f["path"] != "baseline.json" for f in doc["findings"])

@@ -132,7 +132,8 @@ def path_chunks(root: Path, rel: str, max_file_size: int, origin: Origin | None 
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        return  # listed by git but deleted in the work tree: nothing to read
+        yield Skipped(rel, "missing (deleted in the work tree, or removed during the scan)")
+        return
     except OSError as exc:
         yield Skipped(rel, f"unreadable: {exc.strerror}")
         return
