@@ -1,0 +1,81 @@
+"""Hostile names, interrupts, vanished files: defined outcomes, no leaks, no hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli, token
+
+GH = "ghp_{alnum:36}"
+
+
+def test_terminal_escapes_in_file_names_are_shown_escaped(tmp_path: Path) -> None:
+    name = "evil\x1b]0;pwned\x07\x1b[2J.txt"
+    (tmp_path / name).write_text(token(GH, 1) + "\n")
+    res = run_cli("scan", "--no-baseline", str(tmp_path))
+    assert res.code == 1
+    assert "\x1b" not in res.out and "\x07" not in res.out
+    assert "evil\\x1b]0;pwned\\x07\\x1b[2J.txt" in res.out
+
+
+def _big_tree(root: Path, files: int = 4000) -> None:
+    root.mkdir()
+    line = "value = compute(alpha, beta)  # ordinary code with a key word\n" * 150
+    for i in range(files):
+        (root / f"f{i:05}.py").write_text(line)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_exits_130_and_writes_no_report(tmp_path: Path, jobs: str) -> None:
+    _big_tree(tmp_path / "tree")
+    out = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", "--no-baseline", "-j", jobs, "--format", "json",
+         "--output", str(out), str(tmp_path / "tree")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    time.sleep(0.8)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole group
+    try:
+        _stdout, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("leaktrap did not stop after Ctrl-C")
+    if proc.returncode == 0:
+        pytest.skip("the scan finished before the interrupt arrived")
+    assert proc.returncode == 130
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()
+
+
+def test_vanished_file_is_reported_not_crashed(tmp_path: Path) -> None:
+    from scanner.model import Skipped
+    from scanner.sources.files import path_chunks
+
+    items = list(path_chunks(tmp_path, "gone.txt", 1000))
+    assert len(items) == 1 and isinstance(items[0], Skipped) and items[0].reason.startswith("missing")
+
+
+def test_raw_secret_never_in_debug_output_of_a_failure(tmp_path: Path) -> None:
+    secret = token(GH, 2)
+    (tmp_path / "a.py").write_text(f'T = "{secret}"\n')
+    (tmp_path / ".leaktrap.toml").write_text("max_file_size = -1\n")
+    res = run_cli("scan", "--debug", str(tmp_path))
+    assert res.code == 2
+    assert secret not in res.out + res.err
+
+
+def test_json_report_escapes_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "bad\x1bname.env").write_text(f"T={token(GH, 3)}\n")
+    res = run_cli("scan", "--no-baseline", "--format", "json", str(tmp_path))
+    assert "\x1b" not in res.out
+    assert json.loads(res.out)["findings"][0]["path"] == "bad\x1bname.env"
