@@ -152,9 +152,9 @@ def _one_commit(corpus: Corpus, queue: list[tuple[str, list[str]]], n: int, tota
         _plant(corpus, path, n, total)
         touched.add(path)
     for planted in corpus.pending_deletes.pop(n, []):
-        path = _unplant(corpus, planted, n)
-        if path:
-            touched.add(path)
+        cleaned = _unplant(corpus, planted, n)
+        if cleaned:
+            touched.add(cleaned)
     return touched
 
 
@@ -265,11 +265,11 @@ def _secrets_in(path: Path, key: str) -> list[str]:
     return out
 
 
-def _dig(item: dict, key: str) -> object:
+def _dig(item: object, key: str) -> object:
     for part in key.split("."):
         if not isinstance(item, dict):
             return None
-        item = item.get(part)  # type: ignore[assignment]
+        item = item.get(part)
     return item
 
 

@@ -220,7 +220,8 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
     if options.staged:
         from .sources.staged import staged_items
 
-        collected = collect(staged_items(prepared.root, options.paths, prepared.max_file_size), prepared)
+        excludes = tuple(prepared.config.exclude) + options.excludes
+        collected = collect(staged_items(prepared.root, options.paths, prepared.max_file_size, excludes), prepared)
         mode = "staged"
     elif options.history or options.commit_range or options.since or options.branch:
         from .sources.history import scan_history

@@ -200,3 +200,11 @@ def test_hostile_repository_configuration_is_not_run(repo: Repo, tmp_path: Path)
     res = run_cli("scan", "--staged", "--format", "json", "--no-baseline", cwd=repo.path)
     assert res.code == 1, res.err
     assert not marker.exists()
+
+
+def test_excluded_paths_are_not_scanned(repo: Repo) -> None:
+    repo.write("fixtures/fake.txt", f"k = {token(GH, 22)}\n")
+    repo.write("real.txt", f"k = {token(GH, 23)}\n")
+    repo.git("add", "-A")
+    code, doc, _out, _err = staged(repo, "--exclude", "fixtures/**")
+    assert code == 1 and found(doc) == {("real.txt", 1, "github-pat-classic")}
