@@ -937,13 +937,14 @@ SQL = Format(
         P("sql-password", "CREATE USER '«U»'@'%' IDENTIFIED BY '«P»';", "ALTER USER postgres WITH PASSWORD '«P»';",
           "CREATE LOGIN «U» WITH PASSWORD = '«P»';", "GRANT ALL ON «DB».* TO '«U»'@'%' IDENTIFIED BY '«P»';",
           "CREATE ROLE «U» LOGIN PASSWORD '«P»';", "SET PASSWORD FOR '«U»'@'localhost' = PASSWORD('«P»');",
-          "CREATE USER «U» IDENTIFIED BY «P»;", "ALTER LOGIN sa WITH PASSWORD = '«P»';",
+          "CREATE USER «U» IDENTIFIED BY «s:{alnum:14}»;", "ALTER LOGIN sa WITH PASSWORD = '«P»';",
           "CREATE USER «U» WITH ENCRYPTED PASSWORD '«P»';",
-          "CREATE DATABASE LINK remote CONNECT TO «U» IDENTIFIED BY «P» USING 'orcl';"),
+          "CREATE DATABASE LINK remote CONNECT TO «U» IDENTIFIED BY «s:{alnum:12}» USING 'orcl';"),
         N("placeholder", "CREATE USER '«U»'@'%' IDENTIFIED BY '<password>';", "ALTER ROLE «U» WITH PASSWORD :'pw';"),
         N("var-no-value", "SELECT * FROM users WHERE username = $1 AND password = $2;", "  password_hash VARCHAR(255) NOT NULL,",
           "CREATE USER «U» IDENTIFIED WITH auth_socket;", "UPDATE users SET password = crypt($1, gen_salt('bf')) WHERE id = $2;"),
         N("salted-hash", "CREATE USER '«U»'@'%' IDENTIFIED BY PASSWORD '*«n:{HEX:40}»';",
+          "ALTER USER «U» IDENTIFIED BY VALUES 'S:«n:{HEX:60}»';",
           "INSERT INTO users (email, password) VALUES ('admin@acme-corp.net', '«BCRYPT»');"),
     ),
 )
@@ -1261,6 +1262,99 @@ HTML = Format(
     ),
 )
 
+# Harder near misses: the same shapes as the positives above, with values that are not secrets.
+_HARD: tuple[tuple[Format, list[Context]], ...] = (
+    (PY, flat(
+        N("var-no-value", 'resp = requests.get(url, auth=("«U»", password))', "auth = HTTPBasicAuth(user, token)",
+          'server.login(EMAIL_USER, EMAIL_PASSWORD)', 'subprocess.run(["sshpass", "-p", os.environ["SSHPASS"], "ssh", host])',
+          'dsn = f"host={host} user={user} password={password} dbname={db}"', 'os.environ.setdefault("DB_PASSWORD", "")',
+          'conn_str = "Server=%s;Database=%s;Uid=%s;Pwd=%s;" % (host, db, user, pw)',
+          'headers = {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}',
+          'session.headers["Authorization"] = f"Bearer {token}"', 'url = f"redis://:{password}@{host}:6379/0"'),
+        N("salted-hash", 'user = {"username": "alice", "salt": "«n:{b64:24}»", "hash": "«n:{b64:44}»"}'),
+        N("hash", 'token_sha256 = "«SHA256»"', 'API_KEY_FINGERPRINT = "SHA256:«n:{b64:43}»"'),
+        N("public-key", 'VAPID_PUBLIC_KEY = "B«n:{b64url:86}»"', 'public_key = "«n:{b64:44}»"',
+          'SENTRY_DSN = "https://«MD5»@o«n:{digit:6}».ingest.sentry.io/«n:{digit:7}»"'),
+        N("encrypted-value", 'encrypted_password = "«n:{b64:64}»"'),
+        N("test-vector", 'nonce = bytes.fromhex("«n:{hex:24}»")  # RFC 8439 test vector'),
+        N("uuid", 'NKEY_ACCOUNT = "«NPUB»"'),
+    )),
+    (SHELL, flat(
+        N("var-no-value", 'docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" "$CI_REGISTRY"',
+          "docker run -p 8080:80 -p 5432:5432 nginx", 'sshpass -p "$SSHPASS" ssh «U»@«H»', "redis-cli -a $REDIS_PASSWORD ping",
+          "keytool -importkeystore -srcstorepass:env STOREPASS -destkeystore b.p12",
+          "openssl pkcs12 -export -out c.p12 -passout pass:$P12_PASSWORD", "openssl rsa -in key.pem -passin env:KEY_PASS",
+          "PGPASSWORD=$PGPASSWORD psql -h «H» -U «U»", 'htpasswd -b .htpasswd «U» "$ADMIN_PASSWORD"',
+          "mongo «DB» -u «U» -p --authenticationDatabase admin", 'echo "$REGISTRY_TOKEN" | docker login ghcr.io -u «U» --password-stdin',
+          "scp -P 2222 dist.tar.gz «U»@«H»:/srv/", "ssh -p 2222 «U»@«H»", "tar -xzf release.tar.gz -C /opt/app",
+          'rabbitmqctl add_user «U» "$RABBIT_PASS"', 'curl -H "X-API-Key: ${API_KEY}" https://api.acme-corp.net'),
+    )),
+    (DOCKERFILE, flat(
+        N("var-no-value", "ENV PASSWORD_FILE=/run/secrets/db_password", "ENV DB_PASSWORD=${DB_PASSWORD}",
+          "ARG NPM_TOKEN", 'RUN echo "«U»:${USER_PASSWORD}" | chpasswd'),
+        N("public-key", "ENV GPG_KEY «n:{HEX:40}»", "ENV PYTHON_SHA256 «SHA256»"),
+    )),
+    (XML, flat(
+        N("var-no-value", "    <password></password>", '  <add key="Password" value="" />', "    <password>${db.password}</password>",
+          '  <property name="passwordEncoder" ref="bcryptEncoder"/>', '  <entry key="jdbc.password">${JDBC_PASSWORD}</entry>',
+          "    <passwordHash>«BCRYPT»</passwordHash>", '  <add key="ApiKeyHeader" value="X-Api-Key" />'),
+    )),
+    (NGINX, flat(
+        N("var-no-value", "        proxy_set_header Authorization $http_authorization;",
+          '        proxy_set_header Authorization "Basic $basic_credentials";', "        proxy_set_header X-Api-Key $api_key;"),
+    )),
+    (APACHE, flat(
+        N("var-no-value", "    AuthLDAPBindPassword ${LDAP_BIND_PASSWORD}", '    AuthLDAPBindPassword "exec:/usr/local/bin/ldap-pw"',
+          "    SetEnv DB_PASSWORD_FILE /etc/app/db.pass", '    RequestHeader set Authorization "Basic %{BASIC_AUTH}e"'),
+    )),
+    (K8S, flat(
+        N("var-no-value", "        env:\n          - name: DB_PASSWORD_FILE\n            value: /run/secrets/db\n          - name: PASSWORD_MIN_LENGTH\n            value: \"12\"",
+          "        env:\n          - name: API_TOKEN\n            value: \"$(API_TOKEN)\"",
+          "apiVersion: v1\nkind: Secret\nmetadata:\n  name: empty\ndata:\n  password: \"\"\n  username: «b64:U»"),
+    )),
+    (JSONF, flat(
+        N("var-no-value", '      {"key": "password", "value": "{{password}}", "type": "text"},', '      {"key": "password", "value": "", "type": "text"},',
+          '        {"key": "Authorization", "value": "Bearer {{access_token}}"},',
+          '  "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},'),
+        N("salted-hash", '  "users": [{"name": "alice", "salt": "«n:{b64:24}»", "hash": "«n:{b64:44}»"}],'),
+    )),
+    (YAML, flat(
+        N("var-no-value", "smtp: {host: «H», user: «U», pass: ${SMTP_PASS}}", "  password: \"\"", "  pass: null",
+          "  url: jdbc:mysql://«H»:3306/«DB»?user=«U»&password=${DB_PASSWORD}"),
+        N("public-key", "  gpg_key: «n:{HEX:40}»", "  public_key: «n:{b64:44}»", "  signing_key_id: «n:{HEX:16}»"),
+    )),
+    (ENV, flat(
+        N("var-no-value", "SMTP_PASS=", "RABBITMQ_DEFAULT_PASS=${RABBITMQ_PASS}", "PASSWORD_RESET_TIMEOUT=3600",
+          "DB_PASSWORD_FILE=/run/secrets/db"),
+        N("public-key", "VAPID_PUBLIC_KEY=B«n:{b64url:86}»", "NEXT_PUBLIC_STRIPE_KEY=pk_live_«n:{alnum:24}»"),
+    )),
+    (SQL, flat(
+        N("var-no-value", "CREATE USER «U» IDENTIFIED BY :password;", "ALTER LOGIN sa WITH PASSWORD = @new_password;",
+          "CREATE ROLE «U» LOGIN PASSWORD NULL;", "SET PASSWORD FOR '«U»'@'localhost' = PASSWORD(@pw);",
+          "  password VARCHAR(64) NOT NULL DEFAULT '',"),
+    )),
+    (PROPERTIES, flat(
+        N("var-no-value", "spring.datasource.url=jdbc:mysql://«H»:3306/«DB»?user=«U»&password=${DB_PASSWORD}",
+          "ldap.password.attribute: userPassword", "keystore.password.env=KEYSTORE_PASSWORD"),
+    )),
+    (JAVA, flat(
+        N("var-no-value", '        ds.setPassword(System.getenv("DB_PASSWORD"));', '        ds.setPassword(config.getPassword());',
+          '    Connection c = DriverManager.getConnection(url, user, password);',
+          '        conn.setRequestProperty("Authorization", "Basic " + encoded);',
+          '        return new PasswordAuthentication(user, password.toCharArray());'),
+    )),
+    (GO, flat(
+        N("var-no-value", 'dsn := fmt.Sprintf("%s:%s@tcp(%s:3306)/%s", user, pass, host, db)',
+          'req.Header.Set("Authorization", "Bearer "+token)', 'db, err := sql.Open("postgres", os.Getenv("DATABASE_DSN"))'),
+    )),
+    (CI, flat(
+        N("var-no-value", "      - run: docker login -u $DOCKER_USER -p $DOCKER_PASS", "      - mysql -h 127.0.0.1 -u root -p\"$MYSQL_ROOT_PASSWORD\" -e \"SELECT 1\"",
+          "      - sshpass -p \"$DEPLOY_PASSWORD\" scp dist.tar.gz «U»@«H»:/srv/app/"),
+    )),
+)
+for _fmt, _ctx in _HARD:
+    _fmt.contexts.extend(_ctx)
+
 FORMATS: tuple[Format, ...] = (
     PY, PYTEST, JS, GO, JAVA, YAML, JSONF, TOML, INI, PROPERTIES, XML, ENV, ENV_EXAMPLE, DOCKERFILE, SHELL, SQL,
     MARKDOWN, K8S, KUBECONFIG, COMPOSE, TERRAFORM, NGINX, APACHE, CI, PHP, RUBY_ELIXIR, *CONF_MISC, NATS, PEMFILES,
@@ -1303,11 +1397,14 @@ class Corpus:
         return out
 
 
-def build(seed: int = 0, reps: int = 3, provider: bool = True) -> Corpus:
+def build(seed: int = 0, reps: int = 3, provider: bool = True, holdout: bool = False) -> Corpus:
+    """The main corpus, or (``holdout``) only the holdout contexts."""
     gen = Gen(seed)
     corpus = Corpus(seed)
-    for fmt_index, fmt in enumerate(FORMATS):
+    for fmt_index, fmt in enumerate(HOLDOUT if holdout else FORMATS):
         _build_format(corpus, gen, fmt, fmt_index, reps)
+    if holdout:
+        return corpus
     _build_notebooks(corpus, gen, reps)
     if provider:
         _build_provider(corpus, gen)
@@ -1394,6 +1491,8 @@ def provider_rules() -> list:
     for rule in rules:
         src = rule.source.replace("\\", "/").rsplit("/", 1)[-1]
         if rule.generic or "hygiene" in rule.tags or src in NEW_RULE_FILES or rule.id.startswith(NEW_RULE_PREFIXES):
+            continue
+        if rule.severity == "info":  # listed for inventory, documented as not secret (e.g. a Sentry DSN)
             continue
         keep.append(rule)
     return keep
@@ -1495,3 +1594,118 @@ def write(corpus: Corpus, root: "os.PathLike[str] | str", stdlib: bool = True) -
                 shutil.copytree(src, root / "stdlib" / pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         copied = sum(1 for p in (root / "stdlib").rglob("*") if p.is_file()) if (root / "stdlib").exists() else 0
     return {"files": len(corpus.files), "stdlib_files": copied}
+
+
+# ---------------------------------------------------------------------------------------------
+# A second, smaller set of contexts (`--holdout`): other syntaxes for the same categories,
+# written after the proposals in bench/quality.py were drafted against the main set, to see
+# how far those proposals generalise beyond the contexts they were written from.
+
+HOLDOUT: tuple[Format, ...] = (
+    Format("h-python", ("svc/settings_prod.py", "svc/clients.py", "svc/tasks.py"),
+           header="from typing import Final\n", filler=("", "import json", "LOG_LEVEL = 'INFO'"),
+           contexts=flat(
+               P("password-code", 'DATABASES["default"]["PASSWORD"] = "«P»"', "MYSQL_PASSWD = '«P»'",
+                 'params = dict(host="«H»", passwd="«P»", db="«DB»")', 'creds = pika.PlainCredentials("«U»", "«P»")',
+                 'conn.simple_bind_s("cn=admin,dc=corp,dc=local", "«P»")', 'kwargs = {"user": "«U»", "password": "«P»"}',
+                 'PASSWORD: Final = "«P»"', 'smtp_pass: str = "«P»"',
+                 'client.connect(hostname="«H»", username="«U»", password="«P»", port=22)'),
+               P("generic-secret", "secret_token = '«S»'", 'STRIPE_WEBHOOK_SECRET: Final[str] = "«S»"'),
+               P("salt-nonce", 'SALT_KEY = "«SALT»"'),
+               P("url-credentials", 'SMTP_URL = "smtp://«U»:«PU»@«H»:587"', 'proxy = "socks5://«U»:«PU»@«H»:1080"'),
+               N("var-no-value", 'password = settings.get("db", "password")', "pwd = os.getcwd()",
+                 'password_reset_token_ttl = 3600', 'if user.password_changed_at is None:', '"passwordless": True,'),
+               N("hash", 'password_sha1 = "«n:{hex:40}»"', 'commit_sha = "«SHA»"'),
+           )),
+    Format("h-js", ("web/src/settings.ts", "web/server/mail.js"), header="import nodemailer from 'nodemailer';\n",
+           filler=("", "export {};"),
+           contexts=flat(
+               P("password-code", "export default { db: { pass: '«P»' } };", 'const transport = nodemailer.createTransport({ auth: { user: "«U»", pass: "«P»" } });',
+                 "const cfg = { passphrase: '«P»' };"),
+               P("generic-secret", "  private readonly apiSecret = '«S»';"),
+               P("auth-bearer", "headers.set('Authorization', `Bearer «TOK»`);", "  -H 'authorization: bearer «TOK»' \\"),
+               N("var-no-value", "headers.set('Authorization', `Bearer ${token}`);", "const confirmPassword = '';",
+                 "token_endpoint_auth_method: 'client_secret_basic',"),
+           )),
+    Format("h-csharp", ("src/Api/Startup.cs", "src/Api/Mailer.cs"), header="using System;\n", filler=("", "}"),
+           contexts=flat(
+               P("password-code", 'var credential = new NetworkCredential("«U»", "«P»");', '        options.Password = "«P»";'),
+               P("connection-string", 'var cs = "Data Source=«H»;Initial Catalog=«DB»;Persist Security Info=True;User ID=«U»;Password=«P»";',
+                 'const string Conn = "Provider=SQLOLEDB;Data Source=«H»;User Id=«U»;Password=«P»;";'),
+               N("var-no-value", '        options.Password = Configuration["Smtp:Password"];'),
+           )),
+    Format("h-php", ("config/app.php", "config/services.php"), header="<?php\nreturn [", footer="];",
+           contexts=flat(
+               P("password-code", "    'DB_PASSWORD' => '«P»',", "$config['db']['password'] = '«P»';"),
+               P("salt-nonce", "    'salt' => '«SALT»',"),
+               N("env-ref", "    'password' => env('MAIL_PASSWORD'),"),
+           )),
+    Format("h-yaml", ("helm/values-prod.yaml", "config/app-settings.yml", "home-assistant/configuration.yaml"),
+           header="# settings", filler=("", "replicaCount: 2"),
+           contexts=flat(
+               P("password-config", "  db_pass: «P»", "auth:\n  rootPassword: «P»", "  password: &pw «P»", "  password: '«P»' # prod",
+                 "mqtt:\n  username: «U»\n  password: «P»", "        - name: REDIS_PASSWORD\n          value: '«P»'"),
+               P("nats-seed", "  NKEY_SEED: «NKEY»"),
+               P("otp-seed", "  totpSecret: «OTP»"),
+               P("salt-nonce", "  encryption_salt: «SALT»"),
+               N("var-no-value", "  password: !secret db_password", "  password: <%= ENV['DB_PASSWORD'] %>",
+                 "  token: \"{{ .Values.token }}\"", "automountServiceAccountToken: false", "  grant_type: client_credentials",
+                 "  tokenSecretRef:\n    name: cloudflare\n    key: api-token", "  passwordReset:\n    enabled: true"),
+               N("hash", "  sha512: «n:{hex:128}»", "  md5_password: «MD5»"),
+           )),
+    Format("h-config", ("odbc.ini", "config/smtp.cfg", "conf/app.env"), header="", filler=("",),
+           contexts=flat(
+               P("password-config", "[smtp]\npassword: «P»", "[prod]\nDriver=PostgreSQL\nServer=«H»\nPassword=«P»", "export MYSQL_PWD=«P»",
+                 "KEYCLOAK_ADMIN_PASSWORD=«P»"),
+               P("generic-secret", "DJANGO_SECRET_KEY='«S»'"),
+               P("otp-seed", "GOOGLE_AUTH_SECRET=«OTP»"),
+               P("salt-nonce", "PASSWORD_HASH_SALT=«SALT»"),
+               N("var-no-value", "PWD=/srv/app", "OLDPWD=/tmp", "PasswordAuthentication no", "ChallengeResponseAuthentication no",
+                 "auth_token_expiry = 300", "passwd: files systemd"),
+           )),
+    Format("h-shell", ("ops/restore.sh", "ops/ldap.sh", "ops/transfer.sh"), header="#!/bin/sh\n", filler=("", "set -e"),
+           contexts=flat(
+               P("cli-password", "mysql --user=«U» --password=«P» «DB» < dump.sql", "ldapsearch -x -D \"cn=admin,dc=corp\" -w «P» -H ldap://«H»",
+                 "sqlplus «U»/«P»@«H»:1521/ORCL @migrate.sql", "smbclient //«H»/share -U «U»%«P»", "lftp -u «U»,«P» sftp://«H»"),
+               P("url-credentials", 'psql postgresql://«U»:«PU»@«H»/«DB» -c "select 1"', 'mongodump --uri "mongodb://«U»:«PU»@«H»:27017/«DB»"',
+                 "git remote add deploy https://«U»:«PU»@gitlab.acme-corp.net/ops/site.git"),
+               P("auth-basic", "curl --user «U»:«P» https://«H»/api/v1/export"),
+               N("var-no-value", "ssh -p 22 «U»@«H»", "mysql -h «H» -P 3306 -u «U» -p", "sqlcmd -S «H» -d «DB» -E", "cd $PWD && ls",
+                 "vault login -method=userpass username=«U»", "pg_dump --no-password «DB»", "docker run -d -p 5432:5432 postgres:16",
+                 "tool --password-file /run/secrets/pw"),
+           )),
+    Format("h-sql", ("db/roles.sql",), header="BEGIN;", footer="COMMIT;", filler=("",),
+           contexts=flat(
+               P("sql-password", "CREATE USER «U» WITH PASSWORD '«P»' VALID UNTIL 'infinity';",
+                 "ALTER USER '«U»'@'localhost' IDENTIFIED WITH mysql_native_password BY '«P»';", "EXEC sp_addlogin '«U»', '«P»';"),
+               N("var-no-value", "REVOKE ALL ON DATABASE «DB» FROM PUBLIC;", "ALTER ROLE «U» PASSWORD NULL;"),
+           )),
+    Format("h-xml", ("App.config", "conf/server.xml"), header='<?xml version="1.0"?>\n<settings>', footer="</settings>",
+           contexts=flat(
+               P("password-config", "  <Password>«P»</Password>", "  <jdbc-password>«P»</jdbc-password>", '  <param name="password" value="«P»"/>'),
+               P("connection-string", '    <add name="Db" connectionString="Server=«H»;User ID=«U»;Password=«P»;" />'),
+               N("var-no-value", "  <Password />", "  <PasswordPolicy>Strong</PasswordPolicy>"),
+           )),
+    Format("h-http", ("api/requests.http", "docs-internal/api.http"), header="### requests", filler=("", "###"),
+           contexts=flat(
+               P("auth-basic", "GET https://«H»/api/items\nAuthorization: Basic «b64up»"),
+               P("auth-bearer", "POST https://«H»/api/items\nAuthorization: Bearer «TOK»"),
+               N("var-no-value", "GET https://«H»/api/items\nAuthorization: Bearer {{token}}"),
+           )),
+    Format("h-go", ("cmd/agent/main.go",), header="package main\n", filler=("",),
+           contexts=flat(
+               P("password-code", 'req.SetBasicAuth("«U»", "«P»")'),
+               P("auth-bearer", '@Headers("Authorization: Bearer «TOK»")'),
+               P("url-credentials", 'const broker = "amqps://«U»:«PU»@«H»/prod"', 'ftpURL := "ftp://«U»:«PU»@«H»/pub"'),
+               N("var-no-value", 'req.SetBasicAuth(user, pass)'),
+           )),
+    Format("h-json", ("config/prod.settings.json", "deploy/params.json"), header="{", footer='  "v": 2\n}',
+           contexts=flat(
+               P("password-config", '  "db_password": "«P»",', '  "Password": "«P»",', '  "credentials": {"username": "«U»", "password": "«P»"},'),
+               P("generic-secret", '  "apiSecret": "«S»",'),
+               P("jwk-private", '  "jwk": "{\\"kty\\":\\"EC\\",\\"crv\\":\\"P-256\\",\\"x\\":\\"«n:{b64url:43}»\\",\\"y\\":\\"«n:{b64url:43}»\\",\\"d\\":\\"«s:{b64url:43}»\\"}",'),
+               P("aws-presigned", '  "download": "' + PRESIGNED_V4_TEMP + '",'),
+               P("nats-seed", '  "seed": "«s:SAA{base32:55}»",'),
+               N("var-no-value", '  "confirmPassword": "",', '  "passwordless": true,'),
+           )),
+)

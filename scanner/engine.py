@@ -32,9 +32,32 @@ class EngineSettings:
     show_secrets: bool = False
 
 
+MAX_CACHED_LINE = 4096
+
+
+class LineCache:
+    """Line text -> (rule index, secret start, secret end) of every single-line rule match.
+
+    Bounded: cleared when full. It holds secrets in memory only, never on disk.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._data: dict[str, tuple[tuple[int, int, int], ...]] = {}
+
+    def get(self, key: str) -> tuple[tuple[int, int, int], ...] | None:
+        return self._data.get(key)
+
+    def put(self, key: str, spans: tuple[tuple[int, int, int], ...]) -> None:
+        if len(self._data) >= self.limit:
+            self._data.clear()
+        self._data[key] = spans
+
+
 @dataclass
 class _Compiled:
     rule: Rule
+    index: int = 0
     pattern: Any = None
     allow: tuple[Any, ...] = ()
     paths: pathspec.PathSpec | None = None
@@ -46,8 +69,17 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.prefilter = Prefilter([r.keywords for r in self.rules])
+        self.prefilter = Prefilter([r.keywords for r in self.rules], [r.prefilter for r in self.rules])
         self._compiled: list[_Compiled | None] = [None] * len(self.rules)
+        self.line_cache = LineCache()
+        # per keyword id: the rules to run on whole texts, and those to run on its lines
+        kw_count = self.prefilter.keyword_count
+        self.text_rules_of: list[tuple[int, ...]] = [
+            tuple(i for i in self.prefilter.rules_of(k) if self.rules[i].multiline) for k in range(kw_count)
+        ]
+        self.line_rules_of: list[tuple[int, ...]] = [
+            tuple(i for i in self.prefilter.rules_of(k) if not self.rules[i].multiline) for k in range(kw_count)
+        ]
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -58,6 +90,7 @@ class RuleSet:
             rule = self.rules[idx]
             c = _Compiled(
                 rule=rule,
+                index=idx,
                 pattern=regex.compile(rule.regex),
                 allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
                 paths=pathspec.PathSpec.from_lines("gitignore", rule.allowlist.paths) if rule.allowlist.paths else None,
@@ -111,37 +144,115 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
     text = chunk.text
     if not text:
         return result
-    candidates = ruleset.prefilter.candidates(text)
-    if not candidates:
+    hits = ruleset.prefilter.hits(text)
+    if not hits:
         return result
-    lines = _Lines(text)
+    matches: dict[int, list[tuple[int, int]]] = {}
+    whole_text_rules: set[int] = set()
+    line_hits: list[tuple[int, int]] = []
+    for kid, offset in hits:
+        if ruleset.text_rules_of[kid]:
+            whole_text_rules.update(ruleset.text_rules_of[kid])
+        if ruleset.line_rules_of[kid]:
+            line_hits.append((offset, kid))
+    for idx in sorted(whole_text_rules):
+        compiled = ruleset.compiled(idx)
+        if _eligible(compiled, chunk, settings):
+            try:
+                matches[idx] = [m.span("secret") for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout)]
+            except TimeoutError:
+                result.warnings.append(_timeout_warning(compiled.rule, chunk, settings))
+    for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings):
+        matches.setdefault(idx, []).append((s, e))
+    result.findings = _findings(chunk, ruleset, settings, matches)
+    return result
+
+
+def _timeout_warning(rule: Rule, chunk: Chunk, settings: EngineSettings) -> str:
+    return (
+        f"rule {rule.id} timed out after {settings.regex_timeout:g}s on {chunk.path}; "
+        "the rest of that file was not checked by this rule"
+    )
+
+
+def _line_matches(
+    text: str,
+    line_hits: list[tuple[int, int]],
+    ruleset: RuleSet,
+    settings: EngineSettings,
+    chunk: Chunk,
+    warnings: list[str],
+) -> Iterator[tuple[int, int, int]]:
+    """(rule index, secret start, secret end) of single-line rules, run only on the lines
+    where one of their keywords occurs. A line's result depends on its text alone (the
+    candidate rules are those whose keywords it holds), so it is cached by text: history
+    repeats the same lines in blob after blob."""
+    line_hits.sort()
+    i, n = 0, len(line_hits)
+    cache = ruleset.line_cache
+    while i < n:
+        offset = line_hits[i][0]
+        start = text.rfind("\n", 0, offset) + 1
+        end = text.find("\n", offset)
+        if end == -1:
+            end = len(text)
+        kids = set()
+        while i < n and line_hits[i][0] <= end:
+            kids.add(line_hits[i][1])
+            i += 1
+        line = text[start:end]
+        cached = cache.get(line) if len(line) <= MAX_CACHED_LINE else None
+        if cached is None:
+            cached = _run_line(line, kids, ruleset, settings, chunk, warnings)
+            if len(line) <= MAX_CACHED_LINE:
+                cache.put(line, cached)
+        for idx, s, e in cached:
+            yield idx, s + start, e + start
+
+
+def _run_line(
+    line: str, kids: set[int], ruleset: RuleSet, settings: EngineSettings, chunk: Chunk, warnings: list[str]
+) -> tuple[tuple[int, int, int], ...]:
+    found: list[tuple[int, int, int]] = []
+    rules_here = sorted({idx for kid in kids for idx in ruleset.line_rules_of[kid]})
+    for idx in rules_here:
+        pattern = ruleset.compiled(idx).pattern
+        try:
+            found.extend((idx, *m.span("secret")) for m in pattern.finditer(line, timeout=settings.regex_timeout))
+        except TimeoutError:
+            warnings.append(_timeout_warning(ruleset.rules[idx], chunk, settings))
+    return tuple(found)
+
+
+def _eligible(compiled: _Compiled, chunk: Chunk, settings: EngineSettings) -> bool:
+    if CONFIDENCES.index(compiled.rule.confidence) > CONFIDENCES.index(settings.min_confidence):
+        return False  # a finding can only lose confidence, never gain it
+    return _applies(compiled, chunk)
+
+
+def _findings(
+    chunk: Chunk, ruleset: RuleSet, settings: EngineSettings, matches: dict[int, list[tuple[int, int]]]
+) -> list[Finding]:
+    lines = _Lines(chunk.text)
     min_conf = CONFIDENCES.index(settings.min_confidence)
     raw: list[tuple[int, int, Finding, bool]] = []
     hygiene: list[Finding] = []  # file-level advice, kept beside the findings on the same text
-    for idx in sorted(candidates):
+    for idx in sorted(matches):
         compiled = ruleset.compiled(idx)
         rule = compiled.rule
-        if CONFIDENCES.index(rule.confidence) > min_conf:
-            continue  # a generic finding can only lose confidence, never gain it
-        if not _applies(compiled, chunk):
+        if not _eligible(compiled, chunk, settings):
             continue
-        try:
-            for m in _matches(compiled, text, candidates[idx], settings.regex_timeout):
-                finding = _confirm(m, compiled, chunk, lines, settings)
-                if finding is not None and CONFIDENCES.index(finding.confidence) <= min_conf:
-                    if "hygiene" in rule.tags:
-                        hygiene.append(finding)
-                    else:
-                        raw.append((m.start("secret"), m.end("secret"), finding, rule.generic))
-                    if rule.once_per_file:
-                        break
-        except TimeoutError:
-            result.warnings.append(
-                f"rule {rule.id} timed out after {settings.regex_timeout:g}s on {chunk.path}; "
-                "the rest of that file was not checked by this rule"
-            )
-    result.findings = _resolve_overlaps(raw) + hygiene
-    return result
+        for s, e in sorted(matches[idx]):
+            finding = _confirm(s, e, compiled, chunk, lines, settings)
+            if finding is None or CONFIDENCES.index(finding.confidence) > min_conf:
+                continue
+            if "hygiene" in rule.tags:
+                hygiene.append(finding)
+            else:
+                raw.append((s, e, finding, rule.generic))
+            if rule.once_per_file:
+                break
+    return _resolve_overlaps(raw) + hygiene
 
 
 def _applies(compiled: _Compiled, chunk: Chunk) -> bool:
@@ -156,27 +267,11 @@ def _applies(compiled: _Compiled, chunk: Chunk) -> bool:
     return not (rule.generic and filters.is_lock_file(chunk.path))
 
 
-def _matches(compiled: _Compiled, text: str, hits: list[int], timeout: float) -> Iterator[Any]:
-    """Regex matches of one rule: over the whole text, or (generic rules, which never
-    span lines) only over the lines where the prefilter saw a keyword."""
-    if not compiled.rule.generic:
-        yield from compiled.pattern.finditer(text, timeout=timeout)
-        return
-    done_until = -1
-    for hit in sorted(hits):
-        if hit <= done_until:
-            continue
-        start = text.rfind("\n", 0, hit) + 1
-        end = text.find("\n", hit)
-        if end == -1:
-            end = len(text)
-        done_until = end
-        yield from compiled.pattern.finditer(text, start, end, timeout=timeout)
-
-
-def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings: EngineSettings) -> Finding | None:
+def _confirm(
+    start: int, end: int, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings: EngineSettings
+) -> Finding | None:
     rule = compiled.rule
-    secret = m.group("secret")
+    secret = chunk.text[start:end]
     if not secret:
         return None
     lowered = secret.lower()
@@ -199,12 +294,11 @@ def _confirm(m: Any, compiled: _Compiled, chunk: Chunk, lines: _Lines, settings:
     confidence = rule.confidence
     if rule.generic and (filters.is_test_path(chunk.path) or ("password" in rule.tags and filters.is_wordlike(secret))):
         confidence = "low"
-    start = m.start("secret")
     line, column = lines.locate(start)
     line_text = lines.line_text(line)
     if filters.line_allows(line_text, lines.line_text(line - 1)):
         return None
-    end_line, end_col = lines.locate(m.end("secret"))
+    end_line, end_col = lines.locate(end)
     end_column = end_col if end_line == line else len(line_text) + 1
     real_line = chunk.real_line(line)
     if chunk.decoded is not None:

@@ -101,6 +101,8 @@ class Rule:
     paths_only: tuple[str, ...] = ()  # gitignore-style: the rule runs only on these paths
     once_per_file: bool = False  # one finding per file is enough (file-level hygiene rules)
     tracked_only: bool = False  # only content that is in git (committed, staged or history)
+    multiline: bool = False  # a match may span lines: run over whole texts, not keyword lines
+    prefilter: str | None = None  # Hyperscan pattern every match contains (instead of common keywords)
 
 
 def redact(secret: str) -> str:

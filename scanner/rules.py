@@ -19,6 +19,12 @@ A rule file is TOML::
     paths_only = [".env", "*.env"] # the rule runs only on these paths (gitignore-style)
     once_per_file = false          # stop after the first finding in a file
     tracked_only = false           # only content that is in git (tracked, staged, history)
+    prefilter = '''ghp_[A-Za-z0-9]{8}'''  # optional Hyperscan regex that every match contains; used
+                                   # instead of the keywords when they are too common to be
+                                   # selective ("pat", "ac", "key")
+    multiline = false              # true if a match may span lines (PEM blocks...): the regex
+                                   # then runs over whole files; otherwise only on the lines
+                                   # where a keyword occurs (much faster)
     verify = "github"              # optional name of a verify spec
     revoke = "github"              # optional name of a revoke spec
     [rules.allowlist]
@@ -56,7 +62,7 @@ _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RULE_KEYS = {
     "id", "provider", "description", "regex", "keywords", "severity", "confidence",
     "min_entropy", "generic", "allowlist", "examples", "verify", "revoke", "tags",
-    "paths_only", "once_per_file", "tracked_only",
+    "paths_only", "once_per_file", "tracked_only", "multiline", "prefilter",
 }
 _FILE_KEYS = {"provider", "rules", "verify", "revoke", "description"}
 _ALLOW_KEYS = {"stopwords", "regexes", "paths"}
@@ -177,7 +183,7 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
     for name in ("verify", "revoke"):
         if entry.get(name) is not None and not isinstance(entry.get(name), str):
             raise RuleError(source, rule_id, f"'{name}' must name a spec (a string)")
-    for name in ("once_per_file", "tracked_only"):
+    for name in ("once_per_file", "tracked_only", "multiline"):
         if not isinstance(entry.get(name, False), bool):
             raise RuleError(source, rule_id, f"'{name}' must be true or false")
     return Rule(
@@ -199,7 +205,23 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
         paths_only=_str_list(entry.get("paths_only"), source, rule_id, "paths_only"),
         once_per_file=entry.get("once_per_file", False),
         tracked_only=entry.get("tracked_only", False),
+        multiline=entry.get("multiline", False),
+        prefilter=_parse_prefilter(entry.get("prefilter"), source, rule_id, check_regexes),
     )
+
+
+def _parse_prefilter(value: Any, source: str, rule_id: str, check: bool) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RuleError(source, rule_id, "'prefilter' must be a regex string")
+    if check:
+        from .detect.prefilter import check_pattern
+
+        problem = check_pattern(value)
+        if problem is not None:
+            raise RuleError(source, rule_id, f"invalid prefilter (Hyperscan syntax): {problem}")
+    return value
 
 
 def _parse_allowlist(value: Any, source: str, rule_id: str, check_regexes: bool = True) -> Allowlist:

@@ -192,12 +192,21 @@ def task_items(tasks: Iterable[FileTask], max_file_size: int) -> Iterator[Chunk 
                 yield item
 
 
+OWN_DATA_DIR = ".leaktrap"  # the audit log and its key live here
+
+
 def _scan_files(options: ScanOptions, prepared: Prepared, skip: Path | None = None) -> Collected:
-    """The files of ``options.paths`` (never the baseline file in use: it is our own data)."""
+    """The files of ``options.paths``, never leaktrap's own data: the baseline (salted
+    hashes, whose salt looks like a secret) and the ``.leaktrap/`` folder (audit log)."""
     tasks, skipped = file_tasks(options, prepared)
-    if skip is not None and skip.exists():
-        skip_real = skip.resolve()
-        tasks = [t for t in tasks if (t.root / t.rel).resolve() != skip_real]
+    own_dir = (prepared.root / OWN_DATA_DIR).resolve()
+    skip_real = skip.resolve() if skip is not None and skip.exists() else None
+
+    def ours(task: FileTask) -> bool:
+        full = (task.root / task.rel).resolve()
+        return full == skip_real or own_dir in full.parents
+
+    tasks = [t for t in tasks if not ours(t)]
     from .parallel import worker_count, scan_tasks_parallel
 
     jobs = worker_count(options.jobs, sum(t.size for t in tasks), len(tasks))
@@ -229,13 +238,15 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         collected = scan_history(prepared, options)
         mode = "history"
     else:
-        collected = _scan_files(options, prepared, skip=baseline_file)
+        own = options.baseline_path or prepared.config.baseline or prepared.root / "baseline.json"
+        collected = _scan_files(options, prepared, skip=own)
         mode = "files"
-    findings = sorted(collected.findings, key=_order)
+    to_root = _path_mapper(options, prepared, mode)
+    findings = sorted((f for f in collected.findings if not _is_own_data(to_root(f.path), options, prepared)), key=_order)
     baseline_label: str | None = None
     suppressed = 0
     if baseline_file is not None:
-        findings, suppressed = _apply_baseline(baseline_file, findings, _path_mapper(options, prepared, mode))
+        findings, suppressed = _apply_baseline(baseline_file, findings, to_root)
         baseline_label = str(baseline_file)
     result = ScanResult(
         findings=tuple(findings),
@@ -251,6 +262,16 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         mode=mode,
     )
     return result, prepared
+
+
+def _is_own_data(root_path: str, options: ScanOptions, prepared: Prepared) -> bool:
+    """leaktrap's own files (the baseline, the audit log folder) in the index or history."""
+    baseline = options.baseline_path or prepared.config.baseline or prepared.root / "baseline.json"
+    try:
+        own = Path(os.path.relpath(baseline.resolve(), prepared.root.resolve())).as_posix()
+    except ValueError:
+        own = ""
+    return root_path == own or root_path.startswith(OWN_DATA_DIR + "/")
 
 
 def _apply_baseline(baseline_file: Path, findings: list[Finding], to_root: Callable[[str], str]) -> tuple[list[Finding], int]:

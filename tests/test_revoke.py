@@ -228,3 +228,14 @@ def test_interactive_confirmation_on_a_terminal(answer: bytes, sent: int, code: 
     assert len(srv.log) == sent
     assert rc == code
     assert secret not in screen
+
+
+def test_unknown_revocation_outcome_exits_1(srv: HTTPServer, tmp_path: Path) -> None:
+    secret = token("glpat-{alnum:20}", "gl-unknown")
+    root = project_with(tmp_path, **{"ci.yml": f"token: {secret}\n"})
+    fp = fingerprints(root)["ci.yml"]
+    srv.expect_request("/api/v4/personal_access_tokens/self").respond_with_data("<html><body>Maintenance</body></html>", status=200, content_type="text/html")
+    res = leaktrap("revoke", "--yes", "--confirmed", fp, "--base-url", f"gitlab={base(srv)}", ".", cwd=root)
+    assert res.code == 1
+    assert res.out.startswith("UNKNOWN") and "HTML" in res.out
+    no_secret([secret], res)

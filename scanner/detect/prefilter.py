@@ -16,37 +16,58 @@ except ImportError:  # pragma: no cover
 
 
 class Prefilter:
-    def __init__(self, keywords_per_rule: Sequence[Sequence[str]]) -> None:
-        self._keywords: list[str] = sorted({k for ks in keywords_per_rule for k in ks})
+    """Entries are keywords (literal, case-insensitive) or, with Hyperscan, a rule's own
+    ``prefilter`` pattern (a cheap regex that every match of the rule contains, used
+    instead of its keywords when a keyword alone is too common: ``pat``, ``ac``, ``key``).
+    A hit is (entry id, offset just past the entry's match)."""
+
+    def __init__(
+        self, keywords_per_rule: Sequence[Sequence[str]], patterns_per_rule: Sequence[str | None] | None = None
+    ) -> None:
+        patterns = list(patterns_per_rule) if patterns_per_rule is not None else [None] * len(keywords_per_rule)
+        use_patterns = _hs is not None
+        keyword_rules = [
+            (i, ks) for i, ks in enumerate(keywords_per_rule) if not (use_patterns and patterns[i] is not None)
+        ]
+        self._keywords: list[str] = sorted({k for _i, ks in keyword_rules for k in ks})
         index = {k: i for i, k in enumerate(self._keywords)}
         self._rules_of: list[list[int]] = [[] for _ in self._keywords]
-        for rule_idx, ks in enumerate(keywords_per_rule):
+        for rule_idx, ks in keyword_rules:
             for k in ks:
                 self._rules_of[index[k]].append(rule_idx)
+        expressions = [_hs_literal(k) for k in self._keywords]
+        flags = [_hs.HS_FLAG_CASELESS if _hs is not None else 0] * len(expressions)
+        if use_patterns:
+            for rule_idx, pattern in enumerate(patterns):
+                if pattern is not None:
+                    expressions.append(pattern.encode("utf-8"))
+                    flags.append(_hs.HS_FLAG_ALLOWEMPTY)
+                    self._rules_of.append([rule_idx])
+        self._entries = len(expressions)
         self._db = None
-        if _hs is not None and self._keywords:
+        if _hs is not None and expressions:
             db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-            flags = _hs.HS_FLAG_CASELESS
-            db.compile(
-                expressions=[_hs_literal(k) for k in self._keywords],
-                ids=list(range(len(self._keywords))),
-                elements=len(self._keywords),
-                flags=[flags] * len(self._keywords),
-            )
+            db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
             self._db = db
             self._scratch = _hs.Scratch(db)
+
+    @property
+    def keyword_count(self) -> int:
+        """How many entries (keywords and patterns) hits can name."""
+        return self._entries
 
     @property
     def engine(self) -> str:
         return "hyperscan" if self._db is not None else "python"
 
-    def candidates(self, text: str) -> dict[int, list[int]]:
-        """For each rule whose keywords occur in ``text``: the offsets just past each keyword hit.
+    def rules_of(self, keyword_id: int) -> list[int]:
+        return self._rules_of[keyword_id]
 
-        Offsets are character offsets into ``text`` when it is ASCII (the common
-        case); for other text they are approximate and callers treat them as hints.
+    def hits(self, text: str) -> list[tuple[int, int]]:
+        """(keyword id, offset just past the keyword) for every keyword occurrence in ``text``.
+
+        Offsets are character offsets into ``text`` (converted from bytes for non-ASCII text).
         """
-        hits: dict[int, list[int]] = {}
         if self._db is not None:
             data = text.encode("utf-8", "surrogatepass")
             raw: list[tuple[int, int]] = []
@@ -58,19 +79,22 @@ class Prefilter:
             self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
             if raw and len(data) != len(text):
                 raw = _to_char_offsets(data, raw)
-            for kid, to in raw:
-                hits.setdefault(kid, []).append(to)
-        else:
-            lowered = text.lower()
-            for kid, keyword in enumerate(self._keywords):
-                pos = lowered.find(keyword)
-                while pos != -1:
-                    hits.setdefault(kid, []).append(pos + len(keyword))
-                    pos = lowered.find(keyword, pos + 1)
+            return raw
+        lowered = text.lower()
+        out: list[tuple[int, int]] = []
+        for kid, keyword in enumerate(self._keywords):
+            pos = lowered.find(keyword)
+            while pos != -1:
+                out.append((kid, pos + len(keyword)))
+                pos = lowered.find(keyword, pos + 1)
+        return out
+
+    def candidates(self, text: str) -> dict[int, list[int]]:
+        """For each rule whose keywords occur in ``text``: the offsets just past each keyword hit."""
         out: dict[int, list[int]] = {}
-        for kid, offsets in hits.items():
+        for kid, offset in self.hits(text):
             for rule_idx in self._rules_of[kid]:
-                out.setdefault(rule_idx, []).extend(offsets)
+                out.setdefault(rule_idx, []).append(offset)
         return out
 
 
@@ -83,6 +107,17 @@ def _to_char_offsets(data: bytes, raw: list[tuple[int, int]]) -> list[tuple[int,
         prev_byte = to
         out.append((kid, prev_char))
     return out
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why Hyperscan cannot compile ``pattern`` (None when it can, or without Hyperscan)."""
+    if _hs is None:
+        return None
+    try:
+        _hs.Database(mode=_hs.HS_MODE_BLOCK).compile(expressions=[pattern.encode("utf-8")], ids=[0], elements=1, flags=[0])
+    except Exception as exc:  # noqa: BLE001 - hyperscan raises its own error type
+        return str(exc)
+    return None
 
 
 def _hs_literal(keyword: str) -> bytes:

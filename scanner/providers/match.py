@@ -8,8 +8,10 @@ tried in order; a response no case describes is ``unknown`` too.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .http import HttpResponse, TransportFailure
 from .spec import Case
@@ -120,7 +122,6 @@ def same(value: Any, expected: Any) -> bool:
 
 def render_reason(template: str, data: Any) -> str:
     """Fill ``{a.b}`` from the JSON body (short, printable values only)."""
-    import re
 
     def fill(m: re.Match[str]) -> str:
         value = lookup(data, m.group(1))
@@ -137,8 +138,6 @@ def is_missing(value: Any) -> bool:
 
 
 def _host_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
     try:
         host = urlsplit(url).hostname
     except ValueError:

@@ -101,6 +101,8 @@ def _candidate_lines(c: Candidate) -> list[str]:
             lines.append(f"      {name}: {value}")
         if step.body is not None:
             lines.append(f"      body: {step.body}")
+        if step.finds is not None:
+            lines.append(f"      then picks {step.finds}")
     if c.spec.note:
         lines.append(f"    note: {c.spec.note}")
     return lines
@@ -131,7 +133,8 @@ def plan_json(revoke_plan: RevokePlan) -> str:
             "state": state,
             "confirmation": c.confirmation,
             "requests": [
-                {"method": s.method, "url": s.url, "headers": dict(s.headers), "body": s.body} for s in c.steps
+                {"method": s.method, "url": s.url, "headers": dict(s.headers), "body": s.body, "picks": s.finds}
+                for s in c.steps
             ],
             "note": c.spec.note,
         }

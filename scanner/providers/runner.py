@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -69,6 +69,7 @@ class PlannedStep:
     url: str
     headers: tuple[tuple[str, str], ...]
     body: str | None
+    finds: str | None = None  # how the next step's id is picked out of this step's answer
 
 
 def base_url(spec: Spec, overrides: Mapping[str, str]) -> str | None:
@@ -122,8 +123,17 @@ def plan(spec: Spec, cred: Credential, overrides: Mapping[str, str]) -> tuple[Pl
         if spec.sign is not None:
             headers += (("Authorization", f"AWS4-HMAC-SHA256 (signed with the secret key {values.get('pair', '')})"),)
         url = render(step.url, values)  # unquoted, so the masked placeholders stay legible
-        steps.append(PlannedStep(req.method, url, headers, req.body.decode() if req.body else None))
+        steps.append(PlannedStep(req.method, url, headers, req.body.decode() if req.body else None, _describe(step.find)))
     return tuple(steps)
+
+
+def _describe(find: Find | None) -> str | None:
+    if find is None:
+        return None
+    target = find.equals.replace("{secret_sha512}", "the SHA-512 of the secret").replace("{secret_sha256}", "the SHA-256 of the secret")
+    target = target.replace("{secret}", "the secret")
+    where = f" in '{find.within}'" if find.within else ""
+    return f"the one entry{where} whose '{find.where}' equals {target}; its '{find.take}' becomes {{{find.name}}} (no exact match: stop)"
 
 
 def execute(spec: Spec, cred: Credential, ctx: CallContext) -> Outcome:
@@ -234,6 +244,4 @@ def _signed(spec: Spec, cred: Credential, request: HttpRequest, ctx: CallContext
 
 
 def _with_timeout(settings: ClientSettings, timeout: float) -> ClientSettings:
-    from dataclasses import replace
-
     return replace(settings, timeout=min(settings.timeout, timeout))

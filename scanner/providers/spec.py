@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from .http import UnsafeDestination, check_destination
 from .template import BUILTIN_VARIABLES, TemplateError, placeholders, tree_placeholders
 
 VERIFY_RESULTS = ("valid", "invalid", "unknown")
@@ -145,8 +146,6 @@ def parse_spec(name: str, action: str, data: Any) -> Spec:
         raise where.fail(f"unknown key(s): {', '.join(sorted(unknown))}")
     base_url = _opt_str(data, "base_url", where)
     if base_url is not None:
-        from .http import check_destination, UnsafeDestination
-
         try:
             check_destination(base_url)
         except UnsafeDestination as exc:
@@ -203,8 +202,6 @@ def _parse_step(data: dict[str, Any], common: tuple[tuple[str, str], ...], actio
     if not isinstance(url, str) or not (url.startswith("{base}") or url.startswith(("https://", "http://"))):
         raise where.fail("'url' must start with '{base}' or 'https://'")
     if url.startswith("http"):
-        from .http import check_destination, UnsafeDestination
-
         try:
             check_destination(url.split("{", 1)[0] or url)
         except UnsafeDestination as exc:
@@ -297,7 +294,7 @@ def _parse_find(raw: Any, where: _Where) -> Find | None:
         raise where.fail("find 'in' must be a JSON path (a string)")
     if not _NAME.match(values["as"]) or values["as"] in BUILTIN_VARIABLES:
         raise where.fail("find 'as' must be a new variable name (lower case)")
-    if "secret" not in placeholders(values["equals"]) and "secret_sha256" not in placeholders(values["equals"]) and "secret_sha512" not in placeholders(values["equals"]):
+    if not placeholders(values["equals"]) & {"secret", "secret_sha256", "secret_sha512"}:
         raise where.fail("find 'equals' must compare with the secret ({secret} or a digest of it)")
     return Find(within=within, where=values["where"], equals=values["equals"], take=values["take"], name=values["as"])
 
