@@ -1,15 +1,29 @@
-"""Atomic file writes: a temporary file in the same folder, fsync, then rename."""
+"""Atomic file writes: a temporary file in the same folder, fsync, then rename.
+
+A target that exists and is not a regular file (``/dev/null``, a FIFO, a
+terminal) is written to directly: renaming over it would replace a device or
+pipe with a plain file.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(path, "wb") as fh:
+            fh.write(payload)
+        return
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pathspec
+
+from .pathmatch import path_spec
 import regex
 
 from .detect import filters
@@ -93,8 +95,8 @@ class RuleSet:
                 index=idx,
                 pattern=regex.compile(rule.regex),
                 allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
-                paths=pathspec.PathSpec.from_lines("gitignore", rule.allowlist.paths) if rule.allowlist.paths else None,
-                only=pathspec.PathSpec.from_lines("gitignore", rule.paths_only) if rule.paths_only else None,
+                paths=path_spec(rule.allowlist.paths) if rule.allowlist.paths else None,
+                only=path_spec(rule.paths_only) if rule.paths_only else None,
             )
             self._compiled[idx] = c
         return c

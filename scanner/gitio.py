@@ -550,3 +550,8 @@ def tracked_files(root: Path) -> set[str]:
     """Paths in the index (committed or staged), relative to ``root``."""
     out = run_git(root, ["ls-files", "-z", "--cached"])
     return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+def is_ignored(root: Path, rel: str) -> bool:
+    """Whether git ignores ``rel`` (a folder the user named may sit in an ignored path)."""
+    return bool(run_git(root, ["check-ignore", "--no-index", "--", rel], check=False).strip())

@@ -79,3 +79,16 @@ def test_json_report_escapes_control_characters(tmp_path: Path) -> None:
     res = run_cli("scan", "--no-baseline", "--format", "json", str(tmp_path))
     assert "\x1b" not in res.out
     assert json.loads(res.out)["findings"][0]["path"] == "bad\x1bname.env"
+
+
+def test_output_to_a_device_or_fifo_is_written_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(f'T = "{token(GH, 4)}"\n')
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    res = run_cli("scan", "--no-baseline", "--format", "json", "--output", str(fifo), str(tmp_path / "src"))
+    out, _ = reader.communicate(timeout=30)
+    assert res.code == 1
+    assert json.loads(out)["findings"][0]["rule_id"] == "github-pat-classic"
+    assert fifo.is_fifo()

@@ -285,3 +285,13 @@ def test_scanning_a_subfolder_uses_the_root_baseline(repo: Repo) -> None:
     assert doc["summary"]["suppressed_by_baseline"] == 1
     # the baseline file itself is never scanned as input
     assert all(f["path"] != "baseline.json" for f in doc["findings"])
+
+
+def test_a_folder_git_ignores_is_scanned_when_named(repo: Repo) -> None:
+    repo.commit("ignore", **{".gitignore": "build/\n"})
+    repo.write("build/out/config.env", f"T={token(GH, 130)}\n")
+    code, doc, _ = scan_json(str(repo.path / "build"))
+    assert code == 1
+    assert [f["path"] for f in doc["findings"]] == ["out/config.env"]
+    code, doc, _ = scan_json(str(repo.path))  # from the root, the ignored folder stays out
+    assert code == 0

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pathspec
 
+from ..pathmatch import gitignore_spec, path_spec
+
 from .. import gitio
 from ..model import Chunk, Origin, Skipped
 from . import notebooks
@@ -35,13 +37,16 @@ class FileSet:
 
 def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
     """Which files a scan of ``target`` reads."""
-    exclude_spec = pathspec.PathSpec.from_lines("gitignore", excludes) if excludes else None
+    exclude_spec = path_spec(excludes) if excludes else None
     if target.is_file() or target.is_symlink() and not target.is_dir():
         return FileSet(root=target.parent, paths=(target.name,), skipped=(), in_git=False)
     top = gitio.toplevel(target)
     skipped: list[Skipped] = []
-    if top is not None and _same_or_inside(target, top):
-        rel = target.resolve().relative_to(top.resolve()).as_posix()
+    rel = target.resolve().relative_to(top.resolve()).as_posix() if top is not None and _same_or_inside(target, top) else None
+    if top is not None and rel is not None and rel != "." and gitio.is_ignored(top, rel):
+        # the user named a folder that git ignores: scan it as a plain folder
+        top = None
+    if top is not None and rel is not None:
         listed = gitio.ls_files(top, [rel] if rel != "." else [])
         prefix = "" if rel == "." else rel + "/"
         submodules = gitio.submodule_paths(top)
@@ -84,7 +89,7 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
         if ignore_file.is_file() and not ignore_file.is_symlink():
             try:
                 lines = ignore_file.read_text("utf-8", "replace").splitlines()
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+                specs.append((rel_dir, gitignore_spec(lines)))
             except OSError as exc:
                 skipped.append(Skipped(_join(rel_dir, ".gitignore"), f"unreadable: {exc.strerror}"))
         try:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pathspec
 
+from ..pathmatch import path_spec
+
 from .. import gitio
 from ..engine import scan_chunk
 from ..errors import LeaktrapError, UsageError
@@ -162,7 +164,7 @@ def enumerate_blobs(root: Path, plan: Plan, excludes: Sequence[str] = ()) -> Wal
     walk = Walk()
     if not plan.revs:
         return walk
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", excludes) if excludes else None
+    spec = path_spec(excludes) if excludes else None
     for commit in gitio.walk_changes(root, plan.revs, pathspecs=plan.pathspecs):
         idx = len(walk.commits)
         walk.commits.append(commit.sha)

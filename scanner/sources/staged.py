@@ -19,7 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
+
+from ..pathmatch import path_spec
 
 from .. import gitio
 from ..errors import UsageError
@@ -52,7 +53,7 @@ def staged_items(
     if folders:
         _select_changes(root, folders, index_file, selection)
     if excludes:
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", excludes)
+        spec = path_spec(excludes)
         selection.blobs = {p: o for p, o in selection.blobs.items() if not spec.match_file(p)}
     yield from selection.skipped
     yield from _read(root, selection.blobs, max_file_size)
