@@ -867,6 +867,8 @@ def is_non_secret(secret: str) -> str | None:
         parts = secret.rstrip("()").split(".")
         if not all(_IDENT.match(p) for p in parts):
             return None  # 'yoaVzw.eYd0qXdQ' is a password with a dot, not obj.attr
+    if why == "path" and secret.startswith("/") and secret.count("/") == 1 and len(secret) >= 16 and filters.looks_random(secret):
+        return None  # '/uEXe8cmpi9LNd1WWtzIXiCC' is base64, not a one-level absolute path
     if why == "path" and "/" in secret and not secret.startswith(("/", "./", "../", "~/")) and ":\\" not in secret:
         if not all(_SEG.match(p) for p in secret.strip("/").split("/")) and filters.looks_random(secret):
             return None  # base64 with slashes ('pyCr7Tzs/ftBvz/QX1T...') is not a path
@@ -874,6 +876,13 @@ def is_non_secret(secret: str) -> str | None:
 
 
 filters.is_non_secret = is_non_secret
+
+# '<token>' is a placeholder when the brackets hold a name, not any '<' ... '>' inside a random
+# string (WordPress salts are full of them)
+_ANGLE_OLD = r".*<[^>]{1,60}>.*"
+_ANGLE_NEW = r".*<(?:[A-Za-z][\w .:/-]{0,58}|%[^<>]{0,56}%)>.*"
+if _ANGLE_OLD in filters._PLACEHOLDER.pattern:
+    filters._PLACEHOLDER = regex.compile(filters._PLACEHOLDER.pattern.replace(_ANGLE_OLD, _ANGLE_NEW), filters._PLACEHOLDER.flags)
 """,
 )
 PROPOSALS['notebooks'] = Proposal(

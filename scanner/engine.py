@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pathspec
@@ -69,9 +70,9 @@ class _Compiled:
 class RuleSet:
     """Rules compiled for scanning: the prefilter eagerly, each regex on first use."""
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], cache_dir: Path | None = None) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.prefilter = Prefilter([r.keywords for r in self.rules], [r.prefilter for r in self.rules])
+        self.prefilter = Prefilter([r.keywords for r in self.rules], [r.prefilter for r in self.rules], cache_dir)
         self._compiled: list[_Compiled | None] = [None] * len(self.rules)
         self.line_cache = LineCache()
         # per keyword id: the rules to run on whole texts, and those to run on its lines

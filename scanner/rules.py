@@ -280,7 +280,7 @@ def load_rules(
     digest = hashlib.sha256(
         b"leaktrap-rules-v2" + b"".join(str(p).encode() + b"\0" + hashlib.sha256(c).digest() for p, c in zip(paths, contents))
     ).hexdigest()
-    cache_file = _cache_dir() / f"rules-{digest[:40]}.json"
+    cache_file = cache_dir() / f"rules-{digest[:40]}.json"
     cached = _read_cache(cache_file)
     if cached is not None:
         rules, verify, revoke = cached
@@ -332,10 +332,12 @@ def _write_cache(path: Path, rules: list[Rule], verify: dict[str, Any], revoke: 
 
 
 def _prune(folder: Path, keep: int) -> None:
-    """Keep the newest few parsed rule sets (each edit of a rule file makes a new one)."""
-    entries = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[keep:]:
-        old.unlink(missing_ok=True)
+    """Keep the newest few parsed rule sets and prefilter databases (each edit of a rule
+    file makes new ones)."""
+    for pattern in ("rules-*.json", "prefilter-*.hsdb"):
+        entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
 
 
 def _rule_from_json(d: dict[str, Any]) -> Rule:
@@ -348,7 +350,8 @@ def _rule_from_json(d: dict[str, Any]) -> Rule:
     return Rule(**fields)
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where parsed rules and compiled prefilters are cached ($LEAKTRAP_CACHE_DIR, XDG cache)."""
     override = os.environ.get("LEAKTRAP_CACHE_DIR")
     if override:
         return Path(override)

@@ -17,7 +17,7 @@ from .config import Config, find_config, load_config
 from .engine import EngineSettings, RuleSet, scan_chunk
 from .errors import UsageError
 from .model import Chunk, Finding, Origin, Rule, ScanResult, Skipped
-from .rules import load_rules
+from .rules import cache_dir, load_rules
 from .sources.decoding import DEFAULT_DEPTH, Decoder
 from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, path_chunks
 
@@ -81,7 +81,7 @@ def prepare(options: ScanOptions) -> Prepared:
         rules=rules,
         verify_specs=verify,
         revoke_specs=revoke,
-        ruleset=RuleSet(rules),
+        ruleset=RuleSet(rules, cache_dir()),
         settings=settings,
         max_file_size=options.max_file_size or config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         decode_depth=config.decode_depth if config.decode_depth is not None else DEFAULT_DEPTH,

@@ -146,6 +146,8 @@ def test_rule_cache_is_used_and_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> No
     assert len(files) == 1
     assert oct(files[0].stat().st_mode & 0o777) == "0o600"
     files[0].write_text("{ not json")
+    for db in cache.glob("prefilter-*.hsdb"):
+        db.write_bytes(b"garbage")
     second = run_cli("scan", "--no-baseline", str(tmp_path / "src"), env=env)
     assert second.code == 1
     findings = [line for line in first.out.splitlines() if line.startswith("  ")]
