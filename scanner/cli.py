@@ -73,6 +73,7 @@ _FORMAT = click.Choice(["text", "json", "sarif"])
 @click.option("--staged", is_flag=True, help="Scan the content staged in the index (what the next commit holds).")
 @click.option("--history", is_flag=True, help="Scan the whole git history (all refs).")
 @click.option("--range", "commit_range", metavar="A..B", help="Scan only what the commits in A..B added.")
+@click.option("--pre-push", "pre_push", is_flag=True, help="Scan what a push adds (pre-commit's pre-push stage sets the refs).")
 @click.option("--since", metavar="DATE", help="History: only commits after DATE.")
 @click.option("--branch", metavar="REF", help="History: only commits reachable from REF.")
 @click.option("--stash", is_flag=True, help="History: also scan the stash entries.")
@@ -94,6 +95,7 @@ def scan(
     staged: bool,
     history: bool,
     commit_range: str | None,
+    pre_push: bool,
     since: str | None,
     branch: str | None,
     stash: bool,
@@ -118,6 +120,16 @@ def scan(
     """
     from .report import render
     from .scan import ScanOptions, run_scan
+
+    if pre_push:
+        from .prepush import push_scan
+
+        push = push_scan(os.environ)
+        if push.nothing:
+            if not quiet:
+                click.echo("leaktrap: nothing new to scan in this push", err=True)
+            raise _ExitCode(EXIT_CLEAN)
+        commit_range, branch, history = push.commit_range, push.branch, True
 
     options = ScanOptions(
         paths=paths or (Path("."),),

@@ -555,3 +555,4 @@ def tracked_files(root: Path) -> set[str]:
 def is_ignored(root: Path, rel: str) -> bool:
     """Whether git ignores ``rel`` (a folder the user named may sit in an ignored path)."""
     return bool(run_git(root, ["check-ignore", "--no-index", "--", rel], check=False).strip())
+
