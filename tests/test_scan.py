@@ -295,3 +295,12 @@ def test_a_folder_git_ignores_is_scanned_when_named(repo: Repo) -> None:
     assert [f["path"] for f in doc["findings"]] == ["out/config.env"]
     code, doc, _ = scan_json(str(repo.path))  # from the root, the ignored folder stays out
     assert code == 0
+
+
+def test_non_ascii_text_around_pattern_prefilter_hits(tmp_path: Path) -> None:
+    secret = token("{alnum:20}", 140)
+    (tmp_path / "i18n.env").write_text(f"# café ü€ 日本\nDB_PASSWORD=é{secret}\nAPI_KEY=日本{token('{alnum:24}', 141)}\n")
+    code, doc, err = scan_json(str(tmp_path))
+    assert "Traceback" not in err
+    assert code == 1
+    assert sorted(f["line"] for f in doc["findings"]) == [2, 3]

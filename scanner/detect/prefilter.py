@@ -102,12 +102,17 @@ class Prefilter:
         return out
 
 
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
 def _to_char_offsets(data: bytes, raw: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Byte offsets (each just past an ASCII keyword, so on a character boundary) -> character offsets."""
+    """Byte offsets -> character offsets: count the bytes that start a character (UTF-8
+    continuation bytes do not). A pattern entry may end inside a character; the offset
+    then points just past that character, which stays on the same line."""
     out: list[tuple[int, int]] = []
     prev_byte = prev_char = 0
     for kid, to in sorted(raw, key=lambda t: t[1]):
-        prev_char += len(data[prev_byte:to].decode("utf-8", "surrogatepass"))
+        prev_char += len(data[prev_byte:to].translate(None, _CONTINUATION))
         prev_byte = to
         out.append((kid, prev_char))
     return out
