@@ -30,6 +30,7 @@ CONTEXT_WORDS = (
 MIN_B64 = 20
 MAX_RUN = 16384
 MAX_PER_CHUNK = 256
+CACHE_LIMIT = 50_000
 DEFAULT_DEPTH = 2
 
 # stdlib `re` here: these simple classes run several times faster than in `regex`
@@ -44,6 +45,8 @@ class Decoder:
     def __init__(self, max_depth: int = DEFAULT_DEPTH) -> None:
         self.max_depth = max_depth
         self._context = Prefilter([CONTEXT_WORDS])
+        # span text -> its encoded runs; history repeats the same lines blob after blob
+        self._cache: dict[str, tuple[tuple[str, int, str, str], ...]] = {}
 
     def chunks(self, chunk: Chunk) -> Iterator[tuple[Chunk, str]]:
         """(derived chunk, encoded run) for every encoded run, recursively to ``max_depth`` levels."""
@@ -58,7 +61,7 @@ class Decoder:
         else:
             spans = [(0, len(chunk.text))]
         produced = 0
-        for kind, start, run, decoded in _candidates(chunk.text, spans):
+        for kind, start, run, decoded in self._candidates(chunk.text, spans):
             yield from self._derive(chunk, kind, start, run, decoded)
             produced += 1
             if produced >= MAX_PER_CHUNK:
@@ -81,6 +84,19 @@ class Decoder:
         yield from self.chunks(derived)
 
 
+    def _candidates(self, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, int, str, str]]:
+        for begin, end in spans:
+            piece = text[begin:end]
+            found = self._cache.get(piece)
+            if found is None:
+                found = tuple(_span_candidates(piece, 0, len(piece)))
+                if len(self._cache) >= CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[piece] = found
+            for kind, start, run, decoded in found:
+                yield kind, start + begin, run, decoded
+
+
 def _line_spans(text: str, hits: list[int]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     done_until = -1
@@ -97,11 +113,6 @@ def _line_spans(text: str, hits: list[int]) -> list[tuple[int, int]]:
         spans.append((start, end))
         done_until = end
     return spans
-
-
-def _candidates(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, int, str, str]]:
-    for begin, end in spans:
-        yield from _span_candidates(text, begin, end)
 
 
 def _span_candidates(text: str, begin: int, end: int) -> Iterator[tuple[str, int, str, str]]:
