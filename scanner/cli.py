@@ -45,6 +45,7 @@ class _LazyGroup(click.Group):
         "verify": "scanner.commands.verify:verify",
         "revoke": "scanner.commands.verify:revoke",
         "baseline": "scanner.commands.baseline:baseline",
+        "audit": "scanner.commands.audit:audit",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

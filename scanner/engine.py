@@ -33,6 +33,7 @@ class EngineSettings:
     min_confidence: str = "medium"
     generic_min_entropy: float | None = None  # overrides the generic rules' own floors
     show_secrets: bool = False
+    allow_markers: bool = True  # honour inline leaktrap:allow (off when auditing untrusted code)
 
 
 MAX_CACHED_LINE = 4096
@@ -299,7 +300,7 @@ def _confirm(
         confidence = "low"
     line, column = lines.locate(start)
     line_text = lines.line_text(line)
-    if filters.line_allows(line_text, lines.line_text(line - 1)):
+    if settings.allow_markers and filters.line_allows(line_text, lines.line_text(line - 1)):
         return None
     end_line, end_col = lines.locate(end)
     end_column = end_col if end_line == line else len(line_text) + 1

@@ -556,3 +556,15 @@ def is_ignored(root: Path, rel: str) -> bool:
     """Whether git ignores ``rel`` (a folder the user named may sit in an ignored path)."""
     return bool(run_git(root, ["check-ignore", "--no-index", "--", rel], check=False).strip())
 
+
+# ---------------------------------------------------------------- audit
+
+
+def work_tree_root(cwd: Path | str) -> Path:
+    """The work tree root git finds from ``cwd``; unlike :func:`toplevel`, a failure is a
+    GitError carrying git's own words (why a repository cannot be read)."""
+    out = run_git(cwd, ["rev-parse", "--show-toplevel"])
+    text = out.decode("utf-8", "surrogateescape").strip()
+    if not text:
+        raise GitError(f"git rev-parse failed in {cwd}: no work tree (a bare repository?)")
+    return Path(text)

@@ -74,6 +74,8 @@ def prepare(options: ScanOptions) -> Prepared:
         min_confidence=options.min_confidence or config.min_confidence or "medium",
         generic_min_entropy=config.min_entropy,
         show_secrets=options.show_secrets,
+        # code we do not trust must not be able to hide its own secrets
+        allow_markers=options.trust_repo_config,
     )
     return Prepared(
         root=root,
