@@ -37,3 +37,13 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_report(output: Path, text: str) -> None:
+    """A report file, atomically; an unwritable destination is a usage error (exit 2)."""
+    from .errors import UsageError
+
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -25,12 +25,9 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from .atomic import write_atomic
+    from .atomic import write_report
 
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_report(output, text)
 
 
 def _use_color(output: Path | None) -> bool:

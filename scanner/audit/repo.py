@@ -209,7 +209,7 @@ def audit_logs(target: Target, prepared: Prepared, settings: AuditSettings) -> l
 
 def verify(findings: Sequence[Finding], prepared: Prepared, settings: AuditSettings) -> dict[int, Verification]:
     """``leaktrap verify``'s own machinery over these findings; the log is the run's."""
-    from ..commands.verify import _base_urls
+    from ..providers.spec import base_url_overrides
     from ..providers.actions import by_id, verify_findings
     from ..providers.audit import AuditLog
     from ..providers.http import ClientSettings
@@ -220,7 +220,7 @@ def verify(findings: Sequence[Finding], prepared: Prepared, settings: AuditSetti
         raise LeaktrapError("verification needs an audit log outside the repository")
     specs = parse_specs(prepared.verify_specs, prepared.revoke_specs)
     given = tuple(f"{name}={url}" for name, url in settings.base_urls.items())
-    overrides = _base_urls(prepared.config.base_urls if settings.trust_repo_config else {}, given, specs)
+    overrides = base_url_overrides(prepared.config.base_urls if settings.trust_repo_config else {}, given, specs)
     timeout = settings.http_timeout or prepared.config.http_timeout or 10.0
     ctx = CallContext(settings=ClientSettings(timeout=timeout), audit=AuditLog(settings.audit_log), base_urls=overrides)
     rows = verify_findings(findings, by_id(prepared.rules), specs, ctx)

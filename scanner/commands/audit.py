@@ -139,10 +139,10 @@ def _overrides(given: tuple[str, ...], verify: bool) -> tuple[dict[str, str], tu
         raise UsageError("--base-url is only used with --verify")
     from ..providers.spec import parse_specs
     from ..rules import load_rules
-    from .verify import _base_urls
+    from ..providers.spec import base_url_overrides
 
     _rules, verify_specs, revoke_specs = load_rules((), ())
-    overrides = _base_urls({}, given, parse_specs(verify_specs, revoke_specs))
+    overrides = base_url_overrides({}, given, parse_specs(verify_specs, revoke_specs))
     notes = tuple(f"spec '{name}' is sent to {url} (base URL override)" for name, url in sorted(overrides.items()))
     return overrides, notes
 
@@ -152,12 +152,9 @@ def _write(result: AuditResult, fmt: str, output: Path) -> None:
     if output == STDOUT:
         click.echo(text, nl=False)
         return
-    from ..atomic import write_atomic
+    from ..atomic import write_report
 
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_report(output, text)
 
 
 def _render(result: AuditResult, fmt: str) -> str:

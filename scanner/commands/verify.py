@@ -79,7 +79,7 @@ def _open_session(common: Common) -> Session:
     from ..providers.http import ClientSettings
     from ..providers.runner import CallContext
     from ..providers.sources import Selection, from_report, from_scan
-    from ..providers.spec import parse_specs
+    from ..providers.spec import base_url_overrides, parse_specs
 
     if common.report is not None and common.paths:
         raise UsageError("give PATHS or --report, not both")
@@ -89,7 +89,7 @@ def _open_session(common: Common) -> Session:
         loaded = from_scan(Selection(common.paths or (Path("."),), common.history, common.staged, common.config_path))
     prepared = loaded.prepared
     specs = parse_specs(prepared.verify_specs, prepared.revoke_specs)
-    overrides = _base_urls(prepared.config.base_urls, common.base_urls, specs)
+    overrides = base_url_overrides(prepared.config.base_urls, common.base_urls, specs)
     audit_path = common.audit_log or prepared.config.audit_log or (prepared.root / DEFAULT_AUDIT_LOG)
     settings = ClientSettings(timeout=common.timeout or prepared.config.http_timeout or 10.0)
     ctx = CallContext(settings=settings, audit=AuditLog(audit_path), base_urls=overrides)
@@ -98,27 +98,6 @@ def _open_session(common: Common) -> Session:
         for name, url in sorted(overrides.items()):
             click.echo(f"leaktrap: note: spec '{name}' is sent to {url} (base URL override)", err=True)
     return Session(findings, loaded.missing, by_id(prepared.rules), specs, ctx, prepared.root, prepared.config)
-
-
-def _base_urls(configured: dict[str, str], given: tuple[str, ...], specs: Specs) -> dict[str, str]:
-    from ..providers.http import UnsafeDestination, check_destination
-
-    merged = dict(configured)
-    for item in given:
-        name, sep, url = item.partition("=")
-        if not sep or not name or not url:
-            raise UsageError(f"--base-url wants NAME=URL, got {item!r}")
-        merged[name.strip()] = url.strip()
-    known = set(specs.verify) | set(specs.revoke)
-    for name, url in merged.items():
-        if name not in known:
-            raise UsageError(f"base URL for '{name}': no verify or revoke spec has that name")
-        try:
-            check_destination(url)
-        except UnsafeDestination as exc:
-            raise UsageError(f"base URL for '{name}': {exc}") from None
-        merged[name] = url.rstrip("/")
-    return merged
 
 
 def _select(findings: tuple[Finding, ...], common: Common) -> tuple[Finding, ...]:

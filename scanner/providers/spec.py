@@ -399,3 +399,26 @@ def _str_list(value: Any, name: str, where: _Where) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise where.fail(f"'{name}' must be a string or a list of strings")
     return tuple(value)
+
+
+def base_url_overrides(configured: dict[str, str], given: tuple[str, ...], specs: Specs) -> dict[str, str]:
+    """Base URLs from the config and ``--base-url NAME=URL``, checked: a known spec name,
+    and a destination secrets may go to (https, or http to loopback)."""
+    from ..errors import UsageError
+
+    merged = dict(configured)
+    for item in given:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise UsageError(f"--base-url wants NAME=URL, got {item!r}")
+        merged[name.strip()] = url.strip()
+    known = set(specs.verify) | set(specs.revoke)
+    for name, url in merged.items():
+        if name not in known:
+            raise UsageError(f"base URL for '{name}': no verify or revoke spec has that name")
+        try:
+            check_destination(url)
+        except UnsafeDestination as exc:
+            raise UsageError(f"base URL for '{name}': {exc}") from None
+        merged[name] = url.rstrip("/")
+    return merged
