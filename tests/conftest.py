@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from scanner.template import generate
 
@@ -102,3 +103,27 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# Provider tests: proxies point at a dead loopback port, so a call that escaped the
+# base-URL overrides would fail there instead of reaching any other address.
+NO_NETWORK = {
+    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": "",
+}
+
+
+@pytest.fixture(scope="module")
+def _server():
+    """A real HTTP server on 127.0.0.1 speaking the providers' APIs (one per test module)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def srv(_server: HTTPServer) -> HTTPServer:
+    _server.clear()
+    return _server

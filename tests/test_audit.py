@@ -14,14 +14,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import Repo, Result, git, run_cli, token
+from conftest import NO_NETWORK, Repo, Result, git, run_cli, token
 from scanner.model import fingerprint
 from scanner.providers.audit import AuditEntry, AuditLog
-
-NO_NETWORK = {
-    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": "",
-}
 
 # Hostile names: they must come out escaped, never as markup.
 EVIL_FILE = "notes/<img src=x onerror=window.__pwned=2>.txt"
@@ -289,21 +284,6 @@ def test_html_escapes_names_and_holds_no_secret(estate: Estate) -> None:
 
 
 # ---------------------------------------------------------------- verification and the audit log
-
-
-@pytest.fixture(scope="module")
-def _server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def srv(_server: HTTPServer) -> HTTPServer:
-    _server.clear()
-    return _server
 
 
 def serve_providers(srv: HTTPServer, estate: Estate) -> list[str]:

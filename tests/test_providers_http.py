@@ -22,21 +22,6 @@ HTML_WAF = "<!DOCTYPE html><html><head><title>Attention Required</title></head><
 
 
 @pytest.fixture(scope="module")
-def _server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def srv(_server: HTTPServer) -> HTTPServer:
-    _server.clear()
-    return _server
-
-
-@pytest.fixture(scope="module")
 def specs() -> Specs:
     _rules, verify, revoke = load_rules([])
     return parse_specs(verify, revoke)
