@@ -1369,7 +1369,8 @@ PROJECTS = ("billing-api", "web-portal", "etl-jobs", "ops-tools", "mobile-backen
             "auth-service", "notifications", "search-indexer")
 # rule files / ids added by the quality work: their own examples are not planted as "provider" positives
 NEW_RULE_FILES = ("jwk.toml", "nats.toml", "salts.toml")
-NEW_RULE_PREFIXES = ("aws-presigned",)
+NEW_RULE_PREFIXES = ("aws-presigned", "registry-basic-auth", "k8s-env-secret-value", "terraform-variable-default-secret",
+                     "pgpass-password")
 STDLIB_PACKAGES = ("json", "email", "http", "logging", "urllib", "unittest", "asyncio")
 
 

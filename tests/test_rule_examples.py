@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.engine import EngineSettings, RuleSet, scan_chunk
-from scanner.model import Chunk, Origin
+from scanner.model import CONFIDENCES, Chunk, Origin
 from scanner.rules import iter_examples, load_rules
 
 RULES, _VERIFY, _REVOKE = load_rules()
@@ -27,14 +27,16 @@ def test_rule_example(rule_id: str, text: str, should_match: bool) -> None:
     rule = next(r for r in RULES if r.id == rule_id)
     alone = RuleSet([rule])
     chunk = Chunk(path=rule.examples.path, text=text, origin=Origin(tracked=True))
-    result = scan_chunk(chunk, alone, EngineSettings())
+    # at the default confidence, or at the rule's own when it is lower (reported with --min-confidence low)
+    settings = EngineSettings(min_confidence=max("medium", rule.confidence, key=CONFIDENCES.index))
+    result = scan_chunk(chunk, alone, settings)
     assert result.warnings == []
     if should_match:
         assert result.findings, f"{rule_id} did not find its positive example"
         assert all(f.secret and f.secret in text for f in result.findings)
         # with every rule loaded the secret is still reported exactly once
         # (hygiene rules add file-level advice beside the credential finding)
-        full = scan_chunk(chunk, RULESET, EngineSettings())
+        full = scan_chunk(chunk, RULESET, settings)
         hygiene = {r.id for r in RULES if "hygiene" in r.tags}
         secrets = [f.secret for f in full.findings if f.rule_id not in hygiene]
         assert len(secrets) == len(set(secrets))
@@ -49,4 +51,24 @@ def test_positive_examples_contain_a_keyword() -> None:
     for rule, text, pos in CASES:
         if pos and not any(k in text.lower() for k in rule.keywords):
             bad.append(rule.id)
+    assert bad == []
+
+
+def test_prefilter_is_found_in_every_match_of_the_positive_examples() -> None:
+    """With Hyperscan a rule's prefilter replaces its keywords in picking the lines to confirm
+    on: every match of the rule must contain a match of its prefilter."""
+    import regex
+
+    from scanner.detect.prefilter import Prefilter
+
+    bad = []
+    for rule, text, pos in CASES:
+        if not pos or rule.prefilter is None:
+            continue
+        prefilter = Prefilter([()], [rule.prefilter])
+        if prefilter.engine != "hyperscan":
+            pytest.skip("prefilter patterns need Hyperscan")
+        for m in regex.finditer(rule.regex, text):
+            if not prefilter.hits(m.group(0)):
+                bad.append((rule.id, m.group(0)))
     assert bad == []

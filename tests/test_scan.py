@@ -39,7 +39,7 @@ def planted_tree(root: Path) -> dict[str, tuple[str, int, str]]:
     return {
         gh: ("app/settings.py", 3, "github-pat-classic"),
         slack: ("deploy/.env", 2, "slack-bot-token"),
-        pw: ("deploy/.env", 3, "generic-secret-unquoted"),
+        pw: ("deploy/.env", 3, "generic-password-unquoted"),
         url_pw: ("svc/config.yaml", 2, "url-credentials"),
     }
 
@@ -259,6 +259,33 @@ def test_notebook_cells_are_mapped_to_real_lines(tmp_path: Path, name: str) -> N
     assert len(doc["findings"]) == 1
     expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if secret in line)
     assert doc["findings"][0]["line"] == expected_line
+
+
+def test_notebook_outputs_written_before_source_are_mapped_to_real_lines(tmp_path: Path) -> None:
+    """Jupyter writes a cell's keys sorted ("outputs" before "source"): each part is located
+    in the order the file holds it, so both the output's and the source's lines are right."""
+    in_source = token(GH, 97)
+    in_output = token(GH, 98)
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": {},
+        "outputs": [
+            {"name": "stdout", "output_type": "stream", "text": ["connecting\n", f"token={in_output}\n"]},
+            {"data": {"text/plain": ["'ok'"]}, "execution_count": 1, "metadata": {}, "output_type": "execute_result"},
+        ],
+        "source": ["import os\n", f'token = "{in_source}"\n', "print(token)"],
+    }
+    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(nb, indent=1, sort_keys=True)  # as Jupyter writes it
+    assert text.index('"outputs"') < text.index('"source"')
+    (tmp_path / "analysis.ipynb").write_text(text)
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 1
+    lines = text.splitlines()
+    expected = {next(i for i, line in enumerate(lines, 1) if s in line) for s in (in_source, in_output)}
+    assert {f["line"] for f in doc["findings"]} == expected
+    assert len(doc["findings"]) == 2
 
 
 def test_parallel_scan_gives_the_same_report_as_one_process(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ _PLACEHOLDER = regex.compile(
       | .*\{\{[^}]*\}\}.*          # {{ template }}
       | .*%\([a-z_]+\)s.*          # %(name)s
       | \$[A-Za-z_][A-Za-z0-9_]*   # $VAR
-      | .*<[^>]{1,60}>.*           # <token>
+      | .*<(?:[A-Za-z][\w .:/-]{0,58}|%[^<>]{0,56}%)>.*   # <token>, <your key>, <%= var %>: a name in
+                                                          # brackets, not any '<' ... '>' of a random value
       | .*\b(?:your|my|the)[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd)\b.*
       | .*(?:your|insert|enter|replace|put|add)[_-]?(?:your|here|me|the)?[_-]?.*(?:here|key|token|secret|password).*
       | .*(?:x{4,}|\*{3,}|\.{3,}|\#{4,}|_{4,}).*
@@ -49,6 +50,20 @@ _CODE_REF = regex.compile(
       | [\w-]+\.(?:py|js|ts|json|ya?ml|toml|txt|pem|key|crt|cfg|conf|ini|env|html|md|sh)
     )$"""
 )
+# Salted password hashes are stored verifiers, not secrets: modular crypt ($2b$, $6$, $argon2id$...),
+# Django hashers, LDAP {SSHA}, PostgreSQL SCRAM / md5 and MySQL native hashes.
+_SALTED_HASH = regex.compile(
+    r"""(?x)^(?:
+        \$(?:2[abxy]?|5|6|y|gy|7|argon2(?:id|i|d)|apr1|pbkdf2(?:-sha\d+)?|scrypt|sha1)\$   # modular crypt format
+      | (?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt|sha1|md5|crypt)\$                 # Django hashers
+      | \{(?:SSHA\d*|SHA\d*|SMD5|MD5|CRYPT|PBKDF2(?:-SHA\d+)?|ARGON2)\}                      # LDAP
+      | SCRAM-SHA-\d+\$ | md5[0-9a-f]{32}$ | \*[0-9A-F]{40}$                                  # PostgreSQL, MySQL
+    )"""
+)
+# one part of a dotted name that is code: snake_case, CONSTANT, camelCase or PascalCase
+_IDENT = regex.compile(r"^(?:[a-z_][a-z0-9_]*|[A-Z_][A-Z0-9_]*|[a-z]+(?:[A-Z][a-z]+)*[0-9]*|(?:[A-Z][a-z]+)+[0-9]*)$")
+# one segment of a relative path: a word in one case, or a file name
+_PATH_SEGMENT = regex.compile(r"^(?:[a-z0-9_.-]+|[A-Z0-9_.-]+|[A-Za-z0-9_-]+\.[A-Za-z0-9]{1,6})$")
 _REPEATED = regex.compile(r"^(.)\1{5,}$|^(?:0123456789|123456789|abcdefghij|qwerty)", regex.IGNORECASE)
 LOCK_FILES = (
     "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "Cargo.lock",
@@ -85,17 +100,36 @@ def looks_random(secret: str) -> bool:
 
 def is_non_secret(secret: str) -> str | None:
     """Why a generic candidate is obviously not a secret, or None."""
+    if _SALTED_HASH.match(secret):
+        return "salted hash"
     if _UUID.match(secret):
         return "uuid"
     if _URL_NO_CREDS.match(secret):
         return "url"
-    if _PATHLIKE.match(secret):
+    if _PATHLIKE.match(secret) and not _random_with_slashes(secret):
         return "path"
-    if _CODE_REF.match(secret):
+    if _CODE_REF.match(secret) and not _dotted_non_code(secret):
         return "code reference"
     if _REPEATED.match(secret):
         return "repeated or sequential characters"
     return None
+
+
+def _random_with_slashes(secret: str) -> bool:
+    """Base64 that holds slashes ('/uEXe8cmpi9LNd1WWtzIXiCC', 'pyCr7Tzs/ftBvz/QX1T...'), not a path:
+    one level under the root and long and random, or relative with segments that are not words."""
+    if secret.startswith("/"):
+        return secret.count("/") == 1 and len(secret) >= 16 and looks_random(secret)
+    if secret.startswith(("./", "../", "~/")) or ":\\" in secret or "/" not in secret:
+        return False
+    return not all(_PATH_SEGMENT.match(p) for p in secret.strip("/").split("/")) and looks_random(secret)
+
+
+def _dotted_non_code(secret: str) -> bool:
+    """'yoaVzw.eYd0qXdQ' is a password with a dot, not obj.attr: code only when every part is an identifier."""
+    if "." not in secret or "(" in secret or "/" in secret:
+        return False
+    return not all(_IDENT.match(p) for p in secret.rstrip("()").split("."))
 
 
 def is_lock_file(path: str) -> bool:

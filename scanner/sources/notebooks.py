@@ -48,20 +48,28 @@ def _as_lines(value: Any) -> list[str]:
 
 
 def _texts(cell: dict[str, Any]) -> Iterator[list[str]]:
-    yield _as_lines(cell.get("source"))
-    outputs = cell.get("outputs")
+    """The cell's source and output texts in the order the file holds them: the locator only
+    moves forward, and Jupyter writes keys sorted ("outputs" before "source")."""
+    for key, value in cell.items():
+        if key == "source":
+            yield _as_lines(value)
+        elif key == "outputs":
+            yield from _output_texts(value)
+
+
+def _output_texts(outputs: Any) -> Iterator[list[str]]:
     if not isinstance(outputs, list):
         return
     for output in outputs:
         if not isinstance(output, dict):
             continue
-        if "text" in output:
-            yield _as_lines(output.get("text"))
-        bundle = output.get("data")
-        if isinstance(bundle, dict):
-            for mime, value in bundle.items():
-                if mime in TEXT_MIME:  # image/* and other binary payloads are skipped
-                    yield _as_lines(value)
+        for key, value in output.items():  # in file order too
+            if key == "text":
+                yield _as_lines(value)
+            elif key == "data" and isinstance(value, dict):
+                for mime, text in value.items():
+                    if mime in TEXT_MIME:  # image/* and other binary payloads are skipped
+                        yield _as_lines(text)
 
 
 class _Locator:
