@@ -308,6 +308,8 @@ def loads(text: str, source: str = "baseline") -> Baseline:
         raise BaselineError(
             f"{source}: not valid JSON at line {exc.lineno} column {exc.colno} (truncated or corrupted?)"
         ) from None
+    except RecursionError:
+        raise BaselineError(f"{source}: not a leaktrap baseline (nested too deeply)") from None
     return from_data(data, source)
 
 
@@ -357,7 +359,8 @@ def upgrade_v0(data: dict[str, Any], source: str) -> dict[str, Any]:
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 raise BaselineError(f"{source}: version 0 result in {path!r} without a rule 'type'")
             digest = _hex(item.get("hashed_secret"), f"{source}: version 0 'hashed_secret'")
-            label = {True: TRUE_POSITIVE, False: FALSE_POSITIVE}.get(item.get("is_secret"), UNLABELLED)  # type: ignore[arg-type]
+            is_secret = item.get("is_secret")
+            label = TRUE_POSITIVE if is_secret is True else FALSE_POSITIVE if is_secret is False else UNLABELLED
             entry = {"path": path, "rule_id": item["type"], "fingerprint": digest[:_FINGERPRINT_HEX], "salt": sid, "label": label}
             if isinstance(item.get("note"), str) and item["note"]:
                 entry["note"] = item["note"]

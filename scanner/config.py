@@ -21,12 +21,16 @@ Keys (all optional)::
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .model import CONFIDENCES
+
+if TYPE_CHECKING:
+    import pathspec
 
 KNOWN_KEYS = {
     "rules", "disable", "exclude", "max_file_size", "min_entropy", "min_confidence",
@@ -51,6 +55,25 @@ class Config:
     base_urls: dict[str, str] = field(default_factory=dict)
     decode_depth: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_patterns(patterns: Iterable[str], where: str) -> None:
+    """Every gitignore-style pattern must compile: a bad one is the user's error, not a crash mid-scan."""
+    from .pathmatch import path_spec
+
+    for pattern in patterns:
+        try:
+            path_spec([pattern])
+        except Exception as exc:  # noqa: BLE001 - pathspec raises its own types, re.error, ValueError
+            raise ConfigError(f"{where}: invalid path pattern {pattern!r} ({type(exc).__name__})") from None
+
+
+def exclude_spec(patterns: Sequence[str]) -> pathspec.PathSpec:
+    """The compiled exclude patterns (config ``exclude`` and ``--exclude``)."""
+    from .pathmatch import path_spec
+
+    check_patterns(patterns, "exclude")
+    return path_spec(patterns)
 
 
 def find_config(start: Path) -> Path | None:
@@ -126,6 +149,7 @@ def parse_config(section: dict[str, Any], base: Path, where: str) -> Config:
     base_urls = section.get("base_urls", {})
     if not isinstance(base_urls, dict) or not all(isinstance(v, str) for v in base_urls.values()):
         raise ConfigError(f"{where}: 'base_urls' must be a table of spec name = URL")
+    check_patterns(str_list("exclude"), f"{where}: 'exclude'")
     return Config(
         source=where,
         rule_files=tuple(base / p for p in str_list("rules")),

@@ -20,7 +20,8 @@ from typing import IO, NamedTuple
 
 from .errors import GitError
 
-# Options that neutralise what a hostile repository configuration could run.
+# Options that neutralise what a hostile repository configuration could run, or make git
+# print something our parsers do not expect.
 SAFE_CONFIG: tuple[str, ...] = (
     "core.fsmonitor=false",
     "core.hooksPath=/dev/null",
@@ -37,6 +38,13 @@ SAFE_CONFIG: tuple[str, ...] = (
     "log.showSignature=false",
     "color.ui=false",
     "i18n.logOutputEncoding=UTF-8",
+    # settings that change what git prints (not what it runs), which we parse
+    "grep.lineNumber=false",
+    "grep.column=false",
+    "grep.fullName=false",
+    "log.follow=false",
+    "diff.relative=false",
+    "diff.ignoreSubmodules=none",
 )
 
 # Options for every command that could show a diff: no repository-configured
@@ -127,7 +135,10 @@ def submodule_paths(root: Path) -> set[str]:
     paths: set[str] = set()
     for entry in out.decode("utf-8", "surrogateescape").split("\0"):
         if entry.startswith("160000 "):
-            paths.add(entry.split("\t", 1)[1])
+            _meta, sep, path = entry.partition("\t")
+            if not sep:
+                raise _malformed("ls-files --stage", entry.encode("utf-8", "surrogateescape"))
+            paths.add(path)
     return paths
 
 
@@ -242,10 +253,12 @@ def _feed(pipe: IO[bytes], oids: Sequence[str]) -> None:
 
 def _read_one(out: IO[bytes], header: bytes, max_size: int | None) -> Blob:
     parts = header.split()
-    oid = parts[0].decode("ascii", "replace")
+    oid = parts[0].decode("ascii", "replace") if parts else "?"
     if len(parts) != 3:
         what = b" ".join(parts[1:]).decode("ascii", "replace") or "unreadable"
         raise GitError(f"object {oid} is {what} (is the repository corrupt or incomplete?)")
+    if not parts[2].isdigit():
+        raise _malformed("cat-file --batch", header)
     size = int(parts[2])
     if max_size is not None and size > max_size:
         remaining = size + 1
@@ -266,7 +279,9 @@ def blobs_in_pack_order(cwd: Path | str) -> Iterator[tuple[str, int]]:
     fmt = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
     for line in stream_records(cwd, ["cat-file", "--batch-all-objects", "--unordered", fmt], sep=b"\n"):
         if line.startswith(b"blob "):  # trees and commits are most lines: skip them unparsed
-            _kind, oid, size = line.decode("ascii").split(" ")
+            _kind, oid, size = _fields(line, 3, "cat-file --batch-check")
+            if not size.isdigit():
+                raise _malformed("cat-file --batch-check", line)
             yield oid, int(size)
         # a corrupt object reads "missing <oid>": reading it later reports it
 
@@ -320,7 +335,10 @@ def walk_changes(
         if record[0] == 0x01:
             if current is not None:
                 yield current
-            sha, *parents = record[1:].decode("ascii").split()
+            try:
+                sha, *parents = record[1:].decode("ascii").split()
+            except (UnicodeDecodeError, ValueError):
+                raise _malformed("log", record) from None
             current = WalkCommit(sha, tuple(parents), [])
         elif record[0] == 0x3A and current is not None:  # ':' raw entry, the path follows
             path = next(records, b"").decode("utf-8", "surrogateescape")
@@ -331,10 +349,39 @@ def walk_changes(
 
 def _parse_raw(meta: bytes, path: str) -> Change:
     n = len(meta) - len(meta.lstrip(b":"))
-    fields = meta[n:].decode("ascii").split(" ")
+    try:
+        fields = meta[n:].decode("ascii").split(" ")
+    except UnicodeDecodeError:
+        raise _malformed("diff --raw", meta) from None
+    if n < 1 or len(fields) < 2 * n + 2:
+        raise _malformed("diff --raw", meta)
     modes, oids = fields[: n + 1], fields[n + 1 : 2 * n + 2]
     status = fields[2 * n + 2] if len(fields) > 2 * n + 2 else ""
     return Change(path, status, modes[-1], oids[-1], tuple(oids[:-1]), tuple(modes[:-1]))
+
+
+def _malformed(what: str, record: bytes) -> GitError:
+    shown = record[:80].decode("ascii", "backslashreplace")
+    return GitError(f"unexpected output from git {what}: {shown!r}")
+
+
+def _fields(meta: bytes, count: int, what: str) -> list[str]:
+    """``count`` space-separated ASCII fields of one record of git's output, or a GitError."""
+    try:
+        fields = meta.decode("ascii").split(" ")
+    except UnicodeDecodeError:
+        raise _malformed(what, meta) from None
+    if len(fields) != count:
+        raise _malformed(what, meta)
+    return fields
+
+
+def _tab_split(record: bytes, what: str, count: int) -> tuple[list[str], bytes]:
+    """``<fields>\t<path>`` records (ls-tree, ls-files --stage): the fields and the raw path."""
+    meta, sep, path = record.partition(b"\t")
+    if not sep:
+        raise _malformed(what, record)
+    return _fields(meta, count, what), path
 
 
 def _literal(pathspec: str) -> str:
@@ -409,8 +456,8 @@ def tree_blobs(cwd: Path | str, rev: str) -> dict[str, str]:
     for entry in out.split(b"\0"):
         if not entry:
             continue
-        meta, path = entry.split(b"\t", 1)
-        _mode, kind, oid = meta.decode("ascii").split(" ")
+        meta, path = _tab_split(entry, "ls-tree", 3)
+        _mode, kind, oid = meta
         if kind == "blob":
             blobs.setdefault(oid, path.decode("utf-8", "surrogateescape"))
     return blobs
@@ -464,8 +511,9 @@ def index_entries(root: Path, pathspecs: Sequence[str] = (), *, index_file: str 
     for record in out.split(b"\0"):
         if not record:
             continue
-        meta, path = record.split(b"\t", 1)
-        mode, oid, stage = meta.decode("ascii").split(" ")
+        (mode, oid, stage), path = _tab_split(record, "ls-files --stage", 3)
+        if not stage.isdigit():
+            raise _malformed("ls-files --stage", record)
         entries.append(IndexEntry(mode, oid, int(stage), path.decode("utf-8", "surrogateescape")))
     return entries
 

@@ -202,7 +202,7 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
         revoke=entry.get("revoke"),
         source=source,
         tags=_str_list(entry.get("tags"), source, rule_id, "tags"),
-        paths_only=_str_list(entry.get("paths_only"), source, rule_id, "paths_only"),
+        paths_only=_paths_only(entry.get("paths_only"), source, rule_id),
         once_per_file=entry.get("once_per_file", False),
         tracked_only=entry.get("tracked_only", False),
         multiline=entry.get("multiline", False),
@@ -231,6 +231,7 @@ def _parse_allowlist(value: Any, source: str, rule_id: str, check_regexes: bool 
     if unknown:
         raise RuleError(source, rule_id, f"unknown allowlist key(s): {', '.join(sorted(unknown))}")
     regexes = _str_list(value.get("regexes"), source, rule_id, "allowlist.regexes")
+    _check_paths(value.get("paths"), source, rule_id, "allowlist.paths")
     for r in regexes if check_regexes else ():
         try:
             regex.compile(r)
@@ -243,6 +244,32 @@ def _parse_allowlist(value: Any, source: str, rule_id: str, check_regexes: bool 
     )
 
 
+def _paths_only(value: Any, source: str, rule_id: str) -> tuple[str, ...]:
+    _check_paths(value, source, rule_id, "paths_only")
+    return _str_list(value, source, rule_id, "paths_only")
+
+
+def _check_paths(value: Any, source: str, rule_id: str, name: str) -> None:
+    from .config import check_patterns
+    from .errors import ConfigError
+
+    patterns = _str_list(value, source, rule_id, name)
+    try:
+        check_patterns(patterns, name)
+    except ConfigError as exc:
+        raise RuleError(source, rule_id, str(exc)) from None
+
+
+MAX_EXAMPLE_LENGTH = 65536
+_TEMPLATE_FIELD = regex.compile(r"\{[a-zA-Z_0-9]+:(\d+)\}")
+
+
+def _template_length(template: str) -> int:
+    """The length an example expands to, without expanding it (``{alnum:99999999999}`` is a bomb)."""
+    counts = (m.group(1) for m in _TEMPLATE_FIELD.finditer(template))
+    return len(template) + sum(int(c) if len(c) <= 9 else MAX_EXAMPLE_LENGTH + 1 for c in counts)
+
+
 def _parse_examples(value: Any, source: str, rule_id: str) -> Example:
     if not isinstance(value, dict):
         raise RuleError(source, rule_id, "'examples' must be a table")
@@ -252,6 +279,8 @@ def _parse_examples(value: Any, source: str, rule_id: str) -> Example:
     positive = _str_list(value.get("positive"), source, rule_id, "examples.positive")
     negative = _str_list(value.get("negative"), source, rule_id, "examples.negative")
     for tpl in positive + negative:
+        if _template_length(tpl) > MAX_EXAMPLE_LENGTH:
+            raise RuleError(source, rule_id, f"example template longer than {MAX_EXAMPLE_LENGTH} characters")
         try:
             generate(tpl)
         except TemplateError as exc:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pathspec
 
-from ..pathmatch import gitignore_spec, path_spec
+from ..pathmatch import gitignore_spec
 
-from .. import gitio
+from .. import config, gitio
 from ..model import Chunk, Origin, Skipped
 from . import notebooks
 from .text import decode
@@ -37,7 +37,7 @@ class FileSet:
 
 def discover(target: Path, excludes: Sequence[str] = ()) -> FileSet:
     """Which files a scan of ``target`` reads."""
-    exclude_spec = path_spec(excludes) if excludes else None
+    exclude_spec = config.exclude_spec(excludes) if excludes else None
     if target.is_file() or target.is_symlink() and not target.is_dir():
         return FileSet(root=target.parent, paths=(target.name,), skipped=(), in_git=False)
     top = gitio.toplevel(target)
@@ -89,7 +89,7 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
         if ignore_file.is_file() and not ignore_file.is_symlink():
             try:
                 lines = ignore_file.read_text("utf-8", "replace").splitlines()
-                specs.append((rel_dir, gitignore_spec(lines)))
+                specs.append((rel_dir, _ignore_spec(lines)))
             except OSError as exc:
                 skipped.append(Skipped(_join(rel_dir, ".gitignore"), f"unreadable: {exc.strerror}"))
         try:
@@ -109,6 +109,23 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
             else:
                 out.append(rel)
     return out, skipped
+
+
+def _ignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    """A ``.gitignore`` file's patterns; a line that is no valid pattern is ignored, as git does
+    (a hostile ``.gitignore`` must not stop the scan)."""
+    try:
+        return gitignore_spec(lines)
+    except Exception:  # noqa: BLE001 - pathspec raises several types (its own, re.error, ValueError)
+        pass
+    valid = []
+    for line in lines:
+        try:
+            gitignore_spec([line])
+        except Exception:  # noqa: BLE001 - see above
+            continue
+        valid.append(line)
+    return gitignore_spec(valid)
 
 
 def _join(a: str, b: str) -> str:

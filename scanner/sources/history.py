@@ -32,9 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pathspec
 
-from ..pathmatch import path_spec
-
-from .. import gitio
+from .. import config, gitio
 from ..engine import scan_chunk
 from ..errors import LeaktrapError, UsageError
 from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
@@ -164,7 +162,7 @@ def enumerate_blobs(root: Path, plan: Plan, excludes: Sequence[str] = ()) -> Wal
     walk = Walk()
     if not plan.revs:
         return walk
-    spec = path_spec(excludes) if excludes else None
+    spec = config.exclude_spec(excludes) if excludes else None
     for commit in gitio.walk_changes(root, plan.revs, pathspecs=plan.pathspecs):
         idx = len(walk.commits)
         walk.commits.append(commit.sha)
@@ -218,14 +216,36 @@ def read_order(root: Path, walk: Walk) -> tuple[list[str], list[int]]:
 def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int = 0) -> Hits:
     """Every blob of the walk scanned once, in one process or in byte-balanced slices over several."""
     order, sizes = read_order(root, walk)
+    order, sizes, oversized = _drop_oversized(order, sizes, walk.first, prepared.max_file_size)
     total = sum(sizes)
     workers = _worker_count(jobs, total)
     with Progress("history", total_items=len(order), total_bytes=total, enabled=progress) as bar:
         if workers <= 1:
-            return scan_slice(root, order, walk.first, prepared, bar.advance)
-        slices = _byte_slices(order, sizes, workers)
-        parts = _run_slices(scan_slice, [(root, s, walk.first, prepared) for s in slices], bar)
-    return merge_hits(parts)
+            parts = [scan_slice(root, order, walk.first, prepared, bar.advance)]
+        else:
+            slices = _byte_slices(order, sizes, workers)
+            parts = _run_slices(scan_slice, [(root, s, walk.first, prepared) for s in slices], bar)
+    merged = merge_hits(parts)
+    merged.skipped |= oversized
+    merged.blobs += len(oversized)
+    return merged
+
+
+def _drop_oversized(
+    order: list[str], sizes: list[int], first: dict[str, tuple[int, str]], limit: int
+) -> tuple[list[str], list[int], set[Skipped]]:
+    """Blobs over the size limit are skipped before anything reads them (git would inflate
+    them whole just for us to drop them); their sizes come from the pack-order listing."""
+    keep_order: list[str] = []
+    keep_sizes: list[int] = []
+    skipped: set[Skipped] = set()
+    for oid, size in zip(order, sizes):
+        if size > limit:
+            skipped.add(Skipped(first[oid][1], f"larger than the size limit ({size} > {limit} bytes)"))
+        else:
+            keep_order.append(oid)
+            keep_sizes.append(size)
+    return keep_order, keep_sizes, skipped
 
 
 def scan_slice(

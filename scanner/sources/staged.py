@@ -19,10 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from ..pathmatch import path_spec
-
-from .. import gitio
+from .. import config, gitio
 from ..errors import UsageError
 from ..model import Chunk, Origin, OriginKind, Skipped
 from .files import bytes_chunks
@@ -53,7 +50,7 @@ def staged_items(
     if folders:
         _select_changes(root, folders, index_file, selection)
     if excludes:
-        spec = path_spec(excludes)
+        spec = config.exclude_spec(excludes)
         selection.blobs = {p: o for p, o in selection.blobs.items() if not spec.match_file(p)}
     yield from selection.skipped
     yield from _read(root, selection.blobs, max_file_size)
