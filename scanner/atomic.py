@@ -39,11 +39,12 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
-def write_report(output: Path, text: str) -> None:
-    """A report file, atomically; an unwritable destination is a usage error (exit 2)."""
+def write_report(output: Path, text: str, private: bool = False) -> None:
+    """A report file, atomically; an unwritable destination is a usage error (exit 2).
+    ``private``: the report holds raw secrets (``--show-secrets``), so only the owner reads it."""
     from .errors import UsageError
 
     try:
-        write_atomic(output, text)
+        write_atomic(output, text, mode=0o600 if private else 0o644)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -21,13 +21,13 @@ class _ExitCode(Exception):
         self.code = code
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, private: bool = False) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
     from .atomic import write_report
 
-    write_report(output, text)
+    write_report(output, text, private=private)
 
 
 def _use_color(output: Path | None) -> bool:
@@ -149,7 +149,7 @@ def scan(
     )
     result, prepared = run_scan(options)
     text = render(fmt, result, prepared.rules, color=_use_color(output), show_secrets=show_secrets)
-    _emit(text, output)
+    _emit(text, output, private=show_secrets)
     if output is not None and not quiet:
         from .report.text import summary_line
 

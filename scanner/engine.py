@@ -9,6 +9,7 @@ and low-entropy values; overlapping generic matches yield to specific rules.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,21 @@ class EngineSettings:
 
 
 MAX_CACHED_LINE = 4096
+CHUNK_BUDGET_FACTOR = 5  # a chunk may take this many regex timeouts in all
+
+
+class Budget:
+    """Wall-clock budget of one chunk: a pathological file cannot take every rule's timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def spent(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def warning(self, chunk: Chunk) -> str:
+        return f"{chunk.path}: scanning stopped after {self.seconds:g}s (time budget per file); the rest was not checked"
 
 
 class LineCache:
@@ -159,14 +175,18 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
             whole_text_rules.update(ruleset.text_rules_of[kid])
         if ruleset.line_rules_of[kid]:
             line_hits.append((offset, kid))
+    budget = Budget(settings.regex_timeout * CHUNK_BUDGET_FACTOR)
     for idx in sorted(whole_text_rules):
         compiled = ruleset.compiled(idx)
+        if budget.spent():
+            result.warnings.append(budget.warning(chunk))
+            break
         if _eligible(compiled, chunk, settings):
             try:
                 matches[idx] = [m.span("secret") for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout)]
             except TimeoutError:
                 result.warnings.append(_timeout_warning(compiled.rule, chunk, settings))
-    for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings):
+    for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings, budget):
         matches.setdefault(idx, []).append((s, e))
     result.findings = _findings(chunk, ruleset, settings, matches)
     return result
@@ -186,6 +206,7 @@ def _line_matches(
     settings: EngineSettings,
     chunk: Chunk,
     warnings: list[str],
+    budget: Budget,
 ) -> Iterator[tuple[int, int, int]]:
     """(rule index, secret start, secret end) of single-line rules, run only on the lines
     where one of their keywords occurs. A line's result depends on its text alone (the
@@ -200,6 +221,9 @@ def _line_matches(
         end = text.find("\n", offset)
         if end == -1:
             end = len(text)
+        if budget.spent():
+            warnings.append(budget.warning(chunk))
+            return
         kids = set()
         while i < n and line_hits[i][0] <= end:
             kids.add(line_hits[i][1])

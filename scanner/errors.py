@@ -64,7 +64,9 @@ def run_guarded(func: Callable[[], int], stderr: TextIO | None = None, debug: bo
     try:
         return func()
     except LeaktrapError as exc:
-        print(f"leaktrap: {exc.label}: {exc}", file=err)
+        from .report.safe import printable
+
+        print(f"leaktrap: {exc.label}: {printable(str(exc))}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:
         print("leaktrap: interrupted", file=err)

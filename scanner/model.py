@@ -55,7 +55,7 @@ class Chunk:
     """
 
     path: str
-    text: str
+    text: str = field(repr=False)  # scanned content may hold secrets: never in a repr
     origin: Origin = field(default_factory=Origin)
     line_map: tuple[int, ...] | None = None
     decoded: str | None = None

@@ -334,8 +334,11 @@ def _parse_all(paths: list[Path], contents: list[bytes]) -> tuple[list[Rule], di
                 raise RuleError(rf.source, rule.id, f"duplicate rule id (first defined in {seen[rule.id]})")
             seen[rule.id] = rf.source
             rules.append(rule)
-        verify.update(rf.verify)
-        revoke.update(rf.revoke)
+        for table, specs in ((verify, rf.verify), (revoke, rf.revoke)):
+            for name in specs:
+                if name in table:
+                    raise RuleError(rf.source, None, f"spec '{name}' is already defined by another rule file")
+            table.update(specs)
     return rules, verify, revoke
 
 

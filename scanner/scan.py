@@ -132,6 +132,8 @@ def _add_decoded(
         warnings.extend(res.warnings)
         if res.findings:
             findings = [f for f in findings if f.secret not in run] + res.findings
+    if decoder.truncated:
+        warnings.append(f"{chunk.path}: too many encoded runs; decoding stopped at its limit (the raw text was scanned)")
     return findings
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,5 +126,8 @@ def _server():
 
 @pytest.fixture
 def srv(_server: HTTPServer) -> HTTPServer:
+    # the server thread logs a request just after answering it: let the previous test's
+    # last entry land before clearing, or it shows up in this test's log
+    time.sleep(0.1)
     _server.clear()
     return _server

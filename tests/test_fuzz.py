@@ -402,16 +402,6 @@ def test_git_output_parsers(monkeypatch: pytest.MonkeyPatch, reader: str, output
 
 # ---------------------------------------------------------------- the JSON report read by verify --report
 
-# providers/sources.py turns report values into a Finding with bare int()/float() and iterates
-# "findings" without checking its type: a hand-edited or hostile report is an internal error
-# (exit 3) instead of a usage error. Owned elsewhere; these tests pass once it is fixed.
-REPORT_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="scanner/providers/sources.py: from_report/_finding_from_entry raise TypeError/ValueError/"
-    "OverflowError on bad 'findings', 'line', 'column', 'end_column', 'entropy' values",
-)
-
-
 def _report_entry() -> dict[str, Any]:
     return {
         "rule_id": "github-pat-classic", "provider": "GitHub", "description": "d", "severity": "critical",
@@ -431,7 +421,6 @@ def _from_report(monkeypatch: pytest.MonkeyPatch, path: Path) -> Any:
         return outcome(sources.from_report, path, None)
 
 
-@REPORT_BUG
 @FUZZ
 @given(st.dictionaries(st.sampled_from(sorted(_report_entry())), json_values, max_size=6))
 @example({"line": "x"})
@@ -463,7 +452,6 @@ def _report_documents() -> Any:
     ).map(lambda d: json.dumps(d).encode())
 
 
-@REPORT_BUG
 @FUZZ
 @given(st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()), _report_documents()))
 @example(b'{"schema": "leaktrap-report", "version": 1, "findings": 5}')

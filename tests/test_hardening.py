@@ -92,3 +92,15 @@ def test_output_to_a_device_or_fifo_is_written_not_replaced(tmp_path: Path) -> N
     assert res.code == 1
     assert json.loads(out)["findings"][0]["rule_id"] == "github-pat-classic"
     assert fifo.is_fifo()
+
+
+def test_a_chunk_has_a_time_budget() -> None:
+    from scanner.engine import EngineSettings, RuleSet, scan_chunk
+    from scanner.model import Chunk
+    from scanner.rules import load_rules
+
+    rules = RuleSet(load_rules()[0])
+    text = "".join(f'db_password_{i} = "Zq{i:06d}xK!v"\n' for i in range(20000))
+    result = scan_chunk(Chunk(path="big.py", text=text), rules, EngineSettings(regex_timeout=0.001))
+    assert any("time budget per file" in w for w in result.warnings)
+    assert len(result.findings) < 20000

@@ -364,8 +364,6 @@ def test_warnings_and_descriptions_are_escaped_in_text_reports() -> None:
     assert "desc\\x1b[2J" in text and "c\\x1b[2J.py" in text and "base\\x1bline.json" in text
 
 
-@pytest.mark.xfail(strict=True, reason="scanner/providers/present.py prints f.path, f.redacted and reasons without "
-                   "report.safe.printable(): a hostile file name reaches the terminal raw in verify/revoke output")
 def test_verify_and_revoke_output_escape_hostile_names(repo: Repo, srv: HTTPServer) -> None:
     name = "x\x1b]0;pwned\x07.py"
     repo.write(name, f'T = "{token(GH, "hostile-verify")}"\n')
@@ -377,8 +375,6 @@ def test_verify_and_revoke_output_escape_hostile_names(repo: Repo, srv: HTTPServ
         assert _controls(res.out + res.err) == set(), (cmd, res.out)
 
 
-@pytest.mark.xfail(strict=True, reason="scanner/errors.py run_guarded prints LeaktrapError messages raw: a key, rule "
-                   "id or path from a hostile .leaktrap.toml or rule file reaches the terminal unescaped")
 def test_error_messages_escape_hostile_config(repo: Repo) -> None:
     repo.write(".leaktrap.toml", '"\\u001b]0;pwned\\u0007\\u001b[2J" = 1\n')
     res = run_cli("scan", ".", cwd=repo.path)
@@ -484,10 +480,6 @@ def test_a_file_that_changes_between_listing_and_reading(tmp_path: Path, monkeyp
     assert secret not in repr(items)
 
 
-@pytest.mark.xfail(strict=True, reason="scanner/commands/verify.py + scanner/scan.py: verify/revoke honour the scanned "
-                   "repository's own .leaktrap.toml ([base_urls], and rule files whose [verify.*] specs replace the "
-                   "built-in ones): a hostile commit can send every secret found to its own server. Repository "
-                   "config should not choose destinations unless trusted (--config, --trust-repo-config, as audit does)")
 @pytest.mark.parametrize("how", ["base_urls", "rule_file_spec"])
 def test_a_repository_config_cannot_redirect_verification(repo: Repo, srv: HTTPServer, how: str) -> None:
     secret = token(GH, f"redirect-{how}")

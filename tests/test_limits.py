@@ -376,8 +376,6 @@ def stat_mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777
 
 
-@pytest.mark.xfail(strict=True, reason="scanner/providers/audit.py AuditLog.append: after a torn last line (a crash "
-                   "mid-write) the next entry is glued to it and lost; append must start on a new line")
 def test_an_entry_after_a_torn_line_is_kept(tmp_path: Path) -> None:
     from scanner.providers.audit import AuditEntry, AuditLog
 

@@ -218,8 +218,6 @@ def test_show_secrets_is_the_only_way_to_print_one(world: tuple[World, dict[str,
     assert secrets["github"] in {f.get("raw_secret") for f in doc["findings"]}
 
 
-@pytest.mark.xfail(strict=True, reason="scanner/cli.py _emit / atomic.write_report: a report holding raw secrets "
-                   "(--show-secrets --output) is written 0644, readable by every local user")
 def test_a_report_with_raw_secrets_is_private(world: tuple[World, dict[str, str]]) -> None:
     w, _secrets = world
     target = w.out / "raw.json"

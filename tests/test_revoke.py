@@ -130,7 +130,7 @@ def test_gitlab_self_hosted_revocation(srv: HTTPServer, tmp_path: Path) -> None:
     (root / ".leaktrap.toml").write_text(f'[base_urls]\ngitlab = "{base(srv)}"\n')
     fp = fingerprints(root)["ci.yml"]
     srv.expect_oneshot_request("/api/v4/personal_access_tokens/self", method="DELETE", headers={"PRIVATE-TOKEN": secret}).respond_with_data("", status=204)
-    res = leaktrap("revoke", "--yes", "--confirmed", fp, ".", cwd=root)
+    res = leaktrap("revoke", "--yes", "--confirmed", fp, "--config", ".leaktrap.toml", ".", cwd=root)
     assert res.code == 0, res.out + res.err
     assert res.out.startswith("REVOKED")
 

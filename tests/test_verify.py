@@ -234,11 +234,13 @@ def test_user_defined_in_house_provider(srv: HTTPServer, tmp_path: Path) -> None
     (project / ".leaktrap.toml").write_text(f'rules = ["leaktrap-acme.toml"]\n\n[base_urls]\nacme = "{url(srv)}"\n')
     (project / "settings.py").write_text(f'ACME_API_KEY = "{key}"\n')
     srv.expect_oneshot_request("/v1/account_details", method="GET", headers={"Authorization": f"Bearer {key}"}).respond_with_json({"account_id": "42"})
-    checked = leaktrap("verify", ".", cwd=project)
+    untrusted = leaktrap("verify", ".", cwd=project)  # the repository's own endpoints need trust
+    assert untrusted.code == 0 and srv.log == [] and "--trust-repo-config" in untrusted.err
+    checked = leaktrap("verify", "--trust-repo-config", ".", cwd=project)
     assert checked.code == 1, checked.out + checked.err
     assert checked.out.startswith("VALID") and "acme-api-key" in checked.out and "account 42" in checked.out
     srv.expect_oneshot_request("/v1/revoke_api_key", method="POST", headers={"Authorization": f"Bearer {key}"}, json={"api_key": key}).respond_with_json({"revoked": True})
-    done = leaktrap("revoke", "--yes", ".", cwd=project)
+    done = leaktrap("revoke", "--yes", "--config", ".leaktrap.toml", ".", cwd=project)
     assert done.code == 0, done.out + done.err
     assert done.out.startswith("REVOKED") and "settings.py:1" in done.out
     assert [r.path for r, _ in srv.log] == ["/v1/account_details", "/v1/revoke_api_key"]

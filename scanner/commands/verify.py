@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ class Common:
     timeout: float | None
     fmt: str
     quiet: bool
+    trust_repo_config: bool
 
 
 def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,6 +52,11 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=click.FloatRange(min=0.05, max=600), help="Seconds per HTTP call (default 10)."),
         click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True),
         click.option("--quiet", "-q", is_flag=True, help="No notes and no summary on stderr."),
+        click.option(
+            "--trust-repo-config",
+            is_flag=True,
+            help="Let the scanned repository's own config choose endpoints (its rule files' specs, base URLs, audit log).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -80,6 +86,7 @@ def _open_session(common: Common) -> Session:
     from ..providers.runner import CallContext
     from ..providers.sources import Selection, from_report, from_scan
     from ..providers.spec import base_url_overrides, parse_specs
+    from ..rules import load_rules
 
     if common.report is not None and common.paths:
         raise UsageError("give PATHS or --report, not both")
@@ -88,16 +95,34 @@ def _open_session(common: Common) -> Session:
     else:
         loaded = from_scan(Selection(common.paths or (Path("."),), common.history, common.staged, common.config_path))
     prepared = loaded.prepared
-    specs = parse_specs(prepared.verify_specs, prepared.revoke_specs)
-    overrides = base_url_overrides(prepared.config.base_urls, common.base_urls, specs)
-    audit_path = common.audit_log or prepared.config.audit_log or (prepared.root / DEFAULT_AUDIT_LOG)
+    trusted = common.trust_repo_config or common.config_path is not None or prepared.config.source is None
+    config = prepared.config if trusted else replace(prepared.config, base_urls={}, audit_log=None)
+    findings_in = loaded.findings
+    if trusted:
+        specs = parse_specs(prepared.verify_specs, prepared.revoke_specs)
+    else:
+        # secrets go only where the built-in specs send them: never to an endpoint, base URL or
+        # rule chosen by the code being scanned
+        builtin_rules, builtin_verify, builtin_revoke = load_rules()
+        specs = parse_specs(builtin_verify, builtin_revoke)
+        builtin_ids = {r.id for r in builtin_rules}
+        dropped = [f for f in findings_in if f.rule_id not in builtin_ids]
+        findings_in = tuple(f for f in findings_in if f.rule_id in builtin_ids)
+        if not common.quiet:
+            click.echo(
+                f"leaktrap: note: the repository's config ({prepared.config.source}) chooses no endpoint; "
+                f"{len(dropped)} finding(s) of its own rules are not sent (--trust-repo-config to use it)",
+                err=True,
+            )
+    overrides = base_url_overrides(config.base_urls, common.base_urls, specs)
+    audit_path = common.audit_log or config.audit_log or (prepared.root / DEFAULT_AUDIT_LOG)
     settings = ClientSettings(timeout=common.timeout or prepared.config.http_timeout or 10.0)
     ctx = CallContext(settings=settings, audit=AuditLog(audit_path), base_urls=overrides)
-    findings = _select(loaded.findings, common)
+    findings = _select(findings_in, common)
     if not common.quiet:
         for name, url in sorted(overrides.items()):
             click.echo(f"leaktrap: note: spec '{name}' is sent to {url} (base URL override)", err=True)
-    return Session(findings, loaded.missing, by_id(prepared.rules), specs, ctx, prepared.root, prepared.config)
+    return Session(findings, loaded.missing, by_id(prepared.rules), specs, ctx, prepared.root, config)
 
 
 def _select(findings: tuple[Finding, ...], common: Common) -> tuple[Finding, ...]:

@@ -87,10 +87,12 @@ class AuditLog:
         self._ensure_folder()
         line = (entry.to_json() + "\n").encode("utf-8")
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise UsageError(f"cannot write the audit log {self.path}: {exc.strerror or exc}") from None
         try:
+            if _ends_torn(fd):
+                line = b"\n" + line  # a crash left half a line: never glue this entry onto it
             os.write(fd, line)  # one write per line: appends from concurrent runs do not interleave
         finally:
             os.close(fd)
@@ -191,3 +193,11 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _ends_torn(fd: int) -> bool:
+    """Whether the file does not end with a newline (an interrupted earlier append)."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return False
+    return os.pread(fd, 1, size - 1) != b"\n"

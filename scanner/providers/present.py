@@ -14,6 +14,14 @@ NOTES = {
 }
 
 
+def _terminal(lines: list[str]) -> str:
+    """Text for a terminal: paths, reasons and URLs come from scanned code and provider
+    answers, so control characters are shown escaped (no terminal injection)."""
+    from ..report.safe import printable
+
+    return "".join(printable(line) + "\n" for line in lines)
+
+
 def _where(row: Row) -> list[tuple[str, Any]]:
     return [(f"{f.path}:{f.line}", f) for f in row.findings]
 
@@ -24,7 +32,7 @@ def verify_text(rows: Sequence[Row]) -> str:
         status = f" (HTTP {row.http_status})" if row.http_status is not None and f"HTTP {row.http_status}" not in row.reason else ""
         for place, f in _where(row):
             lines.append(f"{row.result.upper():8} {place}  {f.rule_id}  {f.redacted}  {row.reason}{status}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return _terminal(lines)
 
 
 def rows_json(kind: str, rows: Sequence[Row], extra: dict[str, Any] | None = None) -> str:
@@ -84,7 +92,7 @@ def plan_text(revoke_plan: RevokePlan, *, dry_run: bool) -> str:
         out.append(f"No revoke endpoint (rotate by hand): {len(revoke_plan.unresolved)}")
         for u in revoke_plan.unresolved:
             out.append(f"  {u.finding.rule_id}  {u.finding.redacted}  {u.finding.path}:{u.finding.line}  {u.reason}")
-    return "\n".join(out) + "\n"
+    return _terminal(out) or "\n"
 
 
 def _candidate_lines(c: Candidate) -> list[str]:
@@ -115,7 +123,7 @@ def revoke_text(rows: Sequence[Row]) -> str:
         note = f" [{NOTES[row.result]}]" if row.result in NOTES else ""
         for place, f in _where(row):
             lines.append(f"{row.result.upper():15} {place}  {f.rule_id}  {f.redacted}  {row.reason}{status}{note}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return _terminal(lines)
 
 
 def plan_json(revoke_plan: RevokePlan) -> str:

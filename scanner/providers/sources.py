@@ -51,7 +51,10 @@ def from_scan(selection: Selection) -> Loaded:
 
 def from_report(report: Path, config_path: Path | None) -> Loaded:
     doc = _read_report(report)
-    entries = [e for e in doc.get("findings", []) if isinstance(e, dict)]
+    raw_findings = doc.get("findings", [])
+    if not isinstance(raw_findings, list):
+        raise UsageError(f"{report}: 'findings' is not a list (not a leaktrap JSON report?)")
+    entries = [e for e in raw_findings if isinstance(e, dict)]
     if entries and all(isinstance(e.get("raw_secret"), str) for e in entries):
         prepared = prepare(ScanOptions(paths=(Path("."),), config_path=config_path))
         return Loaded(tuple(_finding_from_entry(e, report) for e in entries), prepared)
@@ -107,15 +110,25 @@ def _finding_from_entry(entry: dict[str, Any], report: Path) -> Finding:
         severity=str(entry.get("severity", "high")),
         confidence=str(entry.get("confidence", "high")),
         path=path,
-        line=int(entry.get("line", 0) or 0),
-        column=int(entry.get("column", 0) or 0),
-        end_column=int(entry.get("end_column", 0) or 0),
+        line=_number(entry, "line", int, report),
+        column=_number(entry, "column", int, report),
+        end_column=_number(entry, "end_column", int, report),
         redacted=str(entry.get("secret", "")),
         fingerprint=fp,
-        entropy=float(entry.get("entropy", 0.0) or 0.0),
+        entropy=_number(entry, "entropy", float, report),
         secret=secret,
         origin=_origin(entry),
     )
+
+
+def _number(entry: dict[str, Any], key: str, kind: type, report: Path) -> Any:
+    value = entry.get(key, 0) or 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{report}: a finding's {key!r} is not a number")
+    try:
+        return kind(value)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{report}: a finding's {key!r} is out of range") from None
 
 
 def _origin(entry: dict[str, Any]) -> Origin:
