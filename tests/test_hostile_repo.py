@@ -23,14 +23,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import AUTHOR, Repo, Result, run_cli, token
+from conftest import NO_NETWORK, AUTHOR, Repo, Result, run_cli, token
 
 GH = "ghp_{alnum:36}"
 
-NO_NETWORK = {
-    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": "",
-}
 
 HOOKS = (
     "pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout", "post-merge",
@@ -173,21 +169,6 @@ def hostile(repo: Repo, tmp_path: Path) -> tuple[Repo, Trap, dict[str, str]]:
     trap = Trap(tmp_path)
     _arm(repo, trap)
     return repo, trap, secrets
-
-
-@pytest.fixture(scope="module")
-def _server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def srv(_server: HTTPServer) -> HTTPServer:
-    _server.clear()
-    return _server
 
 
 def _plain_git(repo: Repo, *args: str) -> None:

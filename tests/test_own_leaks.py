@@ -22,28 +22,7 @@ from urllib.parse import quote
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import Repo, Result, run_cli, token
-
-NO_NETWORK = {
-    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": "",
-}
-
-
-@pytest.fixture(scope="module")
-def _server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def srv(_server: HTTPServer) -> HTTPServer:
-    _server.clear()
-    return _server
-
+from conftest import NO_NETWORK, Repo, Result, run_cli, token
 
 def forms(secret: str) -> dict[str, str]:
     raw = secret.encode()
