@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError, run_guarded
+from .errors import EXIT_CLEAN, EXIT_FINDINGS, run_guarded
 
 # ``main`` reads this to decide whether tracebacks are shown (set by --debug).
 _DEBUG_ENV = "LEAKTRAP_DEBUG"

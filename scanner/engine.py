@@ -77,7 +77,6 @@ class LineCache:
 @dataclass
 class _Compiled:
     rule: Rule
-    index: int = 0
     pattern: Any = None
     allow: tuple[Any, ...] = ()
     paths: pathspec.PathSpec | None = None
@@ -110,7 +109,6 @@ class RuleSet:
             rule = self.rules[idx]
             c = _Compiled(
                 rule=rule,
-                index=idx,
                 pattern=regex.compile(rule.regex),
                 allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
                 paths=path_spec(rule.allowlist.paths) if rule.allowlist.paths else None,
@@ -360,8 +358,3 @@ def _resolve_overlaps(raw: list[tuple[int, int, Finding, bool]]) -> list[Finding
         if not any(s < ke and ks < e for ks, ke, _f in kept):
             kept.append((s, e, f))
     return [f for _s, _e, f in sorted(kept, key=lambda t: (t[0], t[2].rule_id))]
-
-
-def scan_chunks(chunks: Iterable[Chunk], ruleset: RuleSet, settings: EngineSettings) -> Iterator[ChunkResult]:
-    for chunk in chunks:
-        yield scan_chunk(chunk, ruleset, settings)

@@ -112,14 +112,18 @@ def collect(items: Iterable[Chunk | Skipped], prepared: Prepared) -> Collected:
             seen_paths.add(item.path)
             out.files += 1
         out.bytes += len(item.text)
-        res = scan_chunk(item, prepared.ruleset, prepared.settings)
-        findings = res.findings
-        out.warnings.extend(res.warnings)
-        if decoder is not None:
-            findings = _add_decoded(item, findings, decoder, prepared, out.warnings)
-        out.findings.extend(findings)
+        out.findings.extend(scan_item(item, prepared, decoder, out.warnings))
     out.findings = dedupe(out.findings)
     return out
+
+
+def scan_item(chunk: Chunk, prepared: Prepared, decoder: Decoder | None, warnings: list[str]) -> list[Finding]:
+    """One chunk through the engine, its decoded runs included (file scans and history alike)."""
+    res = scan_chunk(chunk, prepared.ruleset, prepared.settings)
+    warnings.extend(res.warnings)
+    if decoder is None:
+        return res.findings
+    return _add_decoded(chunk, res.findings, decoder, prepared, warnings)
 
 
 def _add_decoded(
@@ -242,11 +246,11 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         collected = scan_history(prepared, options)
         mode = "history"
     else:
-        own = options.baseline_path or prepared.config.baseline or prepared.root / "baseline.json"
-        collected = _scan_files(options, prepared, skip=own)
+        collected = _scan_files(options, prepared, skip=_own_baseline(options, prepared))
         mode = "files"
     to_root = _path_mapper(options, prepared, mode)
-    findings = sorted((f for f in collected.findings if not _is_own_data(to_root(f.path), options, prepared)), key=_order)
+    own_rel = _own_baseline_rel(options, prepared)
+    findings = sorted((f for f in collected.findings if not _is_own_data(to_root(f.path), own_rel)), key=_order)
     baseline_label: str | None = None
     suppressed = 0
     if baseline_file is not None:
@@ -268,14 +272,21 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
     return result, prepared
 
 
-def _is_own_data(root_path: str, options: ScanOptions, prepared: Prepared) -> bool:
-    """leaktrap's own files (the baseline, the audit log folder) in the index or history."""
-    baseline = options.baseline_path or prepared.config.baseline or prepared.root / "baseline.json"
+def _own_baseline(options: ScanOptions, prepared: Prepared) -> Path:
+    """The baseline file this scan would use (configured or default), whether or not it exists."""
+    return options.baseline_path or prepared.config.baseline or prepared.root / "baseline.json"
+
+
+def _own_baseline_rel(options: ScanOptions, prepared: Prepared) -> str:
     try:
-        own = Path(os.path.relpath(baseline.resolve(), prepared.root.resolve())).as_posix()
+        return Path(os.path.relpath(_own_baseline(options, prepared).resolve(), prepared.root.resolve())).as_posix()
     except ValueError:
-        own = ""
-    return root_path == own or root_path.startswith(OWN_DATA_DIR + "/")
+        return ""
+
+
+def _is_own_data(root_path: str, own_baseline: str) -> bool:
+    """leaktrap's own files (the baseline, the audit log folder) in the index or history."""
+    return root_path == own_baseline or root_path.startswith(OWN_DATA_DIR + "/")
 
 
 def _apply_baseline(baseline_file: Path, findings: list[Finding], to_root: Callable[[str], str]) -> tuple[list[Finding], int]:

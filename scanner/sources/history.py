@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import pathspec
 
 from .. import config, gitio
-from ..engine import scan_chunk
 from ..errors import LeaktrapError, UsageError
 from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
 from ..progress import Progress
@@ -283,18 +282,14 @@ def merge_hits(parts: Sequence[Hits]) -> Hits:
 
 def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, decoder: Decoder | None, hits: Hits) -> None:
     """One blob through the engine, decoded runs included, exactly as a file scan does it."""
-    from ..scan import _add_decoded  # the one place that decides how decoded findings combine
+    from ..scan import scan_item
 
     origin = Origin(OriginKind.HISTORY, blob=oid)
     for item in bytes_chunks(path, data, origin=origin):
         if isinstance(item, Skipped):
             hits.skipped.add(item)
             continue
-        result = scan_chunk(item, prepared.ruleset, prepared.settings)
-        hits.warnings.extend(result.warnings)
-        findings = result.findings
-        if decoder is not None:
-            findings = _add_decoded(item, findings, decoder, prepared, hits.warnings)
+        findings = scan_item(item, prepared, decoder, hits.warnings)
         if findings:
             hits.by_blob.setdefault(oid, []).extend(findings)
 
