@@ -177,15 +177,17 @@ def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> Chun
     for idx in sorted(whole_text_rules):
         compiled = ruleset.compiled(idx)
         if budget.spent():
-            result.warnings.append(budget.warning(chunk))
             break
         if _eligible(compiled, chunk, settings):
             try:
                 matches[idx] = [m.span("secret") for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout)]
             except TimeoutError:
                 result.warnings.append(_timeout_warning(compiled.rule, chunk, settings))
-    for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings, budget):
-        matches.setdefault(idx, []).append((s, e))
+    if budget.spent():
+        result.warnings.append(budget.warning(chunk))
+    else:  # it warns itself if the budget runs out on the way
+        for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings, budget):
+            matches.setdefault(idx, []).append((s, e))
     result.findings = _findings(chunk, ruleset, settings, matches)
     return result
 
