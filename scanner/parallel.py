@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,15 @@ def balance(tasks: list[FileTask], parts: int) -> list[list[FileTask]]:
     return [s for s in slices if s]
 
 
+def ignore_ctrl_c() -> None:
+    """In a worker process: Ctrl-C reaches the whole process group, but it is the parent's
+    to handle (exit 130, no report); a worker must not die with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init(prepared: Prepared) -> None:
     global _worker_prepared
+    ignore_ctrl_c()
     _worker_prepared = prepared
 
 

@@ -26,11 +26,18 @@ def test_terminal_escapes_in_file_names_are_shown_escaped(tmp_path: Path) -> Non
     assert "evil\\x1b]0;pwned\\x07\\x1b[2J.txt" in res.out
 
 
-def _big_tree(root: Path, files: int = 4000) -> None:
+def _big_tree(root: Path, files: int = 40) -> None:
+    """A tree that takes seconds whatever the engine's speed: a rule with catastrophic
+    backtracking runs into its 0.2 s timeout on every file."""
     root.mkdir()
-    line = "value = compute(alpha, beta)  # ordinary code with a key word\n" * 150
+    (root / "slow.toml").write_text(
+        "provider = \"Slow\"\n[[rules]]\nid = \"slow-rule\"\ndescription = \"slow\"\n"
+        "regex = \'\'\'(?P<secret>(a|aa)+)$\'\'\'\nkeywords = [\"aaaa\"]\nmultiline = true\n"
+        "[rules.examples]\npositive = [\'aaaa\']\nnegative = [\'b\']\n"
+    )
+    (root / ".leaktrap.toml").write_text('rules = ["slow.toml"]\nregex_timeout = 0.2\n')
     for i in range(files):
-        (root / f"f{i:05}.py").write_text(line)
+        (root / f"f{i:03}.txt").write_text("a" * 5000 + "b\n")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -76,7 +76,9 @@ def _parallel(
     """One repository per task; inside a worker the scans stay in one process."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     records: list[RepoAudit] = []
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    from ..parallel import ignore_ctrl_c
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_ctrl_c)
     try:
         futures: dict[Future[RepoAudit], Target] = {
             pool.submit(audit_repository, t, settings, 1, debug): t for t in targets

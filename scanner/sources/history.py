@@ -24,7 +24,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -376,7 +375,9 @@ def _show(counters: Any, bar: Progress) -> None:
 
 
 def _child(func: Callable[..., Hits], args: SliceArgs, results: Any, counters: Any, index: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from ..parallel import ignore_ctrl_c
+
+    ignore_ctrl_c()
 
     def advance(size: int) -> None:
         counters[2 * index] += 1
