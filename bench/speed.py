@@ -873,7 +873,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--peers-venv", type=Path, default=Path("/tmp/peers/bin"), help="bin folder of the peers' venv")
-    p.add_argument("--leaktrap", default=str(ROOT / ".venv" / "bin" / "leaktrap"))
+    p.add_argument(
+        "--leaktrap", default="install",
+        help="leaktrap executable to time; 'install' (default) installs this checkout, non-editable, into a "
+        "fresh venv under the workdir, as pre-commit and pip users get it (an editable install starts slower)",
+    )
     p.add_argument("--tools", default="leaktrap,gitleaks,betterleaks,kingfisher,detect-secrets")
     p.add_argument("--works", default="tree,tree-small,history,hook")
     p.add_argument("--timeout", type=float, default=1200.0, help="seconds before a run is killed")
@@ -885,9 +889,18 @@ def machine_line() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
+def install_leaktrap(venv: Path) -> str:
+    """This checkout installed (not editable) into a fresh venv: what a user's pip or pre-commit runs."""
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(ROOT)], check=True, stdout=subprocess.DEVNULL)
+    return str(venv / "bin" / "leaktrap")
+
+
 def leaktrap_origin(exe: str) -> str:
     """Which leaktrap ran: its path, and the commit of this checkout when it is the editable install."""
-    if Path(exe).resolve().is_relative_to(ROOT.resolve()):
+    if Path(exe).resolve().is_relative_to(ROOT.resolve()) or "leaktrap-venv" in exe:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "scanner", "rules"], cwd=ROOT, capture_output=True, text=True).stdout
         return f"{exe} at {head}{' + uncommitted changes' if dirty.strip() else ''}"
@@ -906,7 +919,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.build_only:
         print(json.dumps(asdict(manifest), indent=1))
         return 0
-    leaktrap = args.leaktrap if Path(args.leaktrap).exists() else shutil.which("leaktrap")
+    if args.leaktrap == "install":
+        leaktrap: str | None = install_leaktrap(workdir / "leaktrap-venv")
+    else:
+        leaktrap = args.leaktrap if Path(args.leaktrap).exists() else shutil.which(args.leaktrap)
     if not leaktrap:
         raise SystemExit("leaktrap not found (--leaktrap PATH)")
     tools = find_tools(leaktrap, args.peers_venv, args.tools.split(","), args.tree_mode == "checkout")
