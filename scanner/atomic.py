@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -25,7 +24,7 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
             fh.write(payload)
         return
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = _create_temporary(folder, path.name)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -37,6 +36,22 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new file ``.NAME.<random>.tmp`` in ``folder`` that only its owner can read, as
+    ``tempfile.mkstemp`` makes it (tempfile, and the shutil it imports, would cost the
+    hook several milliseconds)."""
+    for _attempt in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 def write_report(output: Path, text: str, private: bool = False) -> None:

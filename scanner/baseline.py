@@ -31,17 +31,15 @@ so has the secrets, re-keys every entry to one salt again.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
+from .digest import sha256
 from .errors import BaselineError
 from .model import Finding
 
@@ -100,15 +98,20 @@ class Baseline:
 
 
 def salt_id(salt_hex: str) -> str:
-    return hashlib.sha256(f"leaktrap-salt\0{salt_hex}".encode("ascii")).hexdigest()[:_SALT_ID_HEX]
+    return sha256(f"leaktrap-salt\0{salt_hex}".encode("ascii")).hexdigest()[:_SALT_ID_HEX]
 
 
 def new_salt() -> tuple[str, str]:
+    import secrets
+
     salt_hex = secrets.token_hex(16)
     return salt_id(salt_hex), salt_hex
 
 
 def keyed_fingerprint(salt_hex: str, rule_id: str, path: str, secret: str, length: int = _FINGERPRINT_HEX) -> str:
+    import hashlib  # with findings only (OpenSSL takes milliseconds to load)
+    import hmac
+
     message = "\0".join(("leaktrap-baseline", rule_id, path, secret)).encode("utf-8", "surrogatepass")
     return hmac.new(bytes.fromhex(salt_hex), message, hashlib.sha256).hexdigest()[:length]
 

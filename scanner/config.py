@@ -20,7 +20,6 @@ Keys (all optional)::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from .errors import ConfigError
 from .model import CONFIDENCES
 
 if TYPE_CHECKING:
-    import pathspec
+    from .pathmatch import PathMatcher
 
 KNOWN_KEYS = {
     "rules", "disable", "exclude", "max_file_size", "min_entropy", "min_confidence",
@@ -41,6 +40,8 @@ KNOWN_KEYS = {
 
 @dataclass(frozen=True)
 class Config:
+    """The user's configuration (see the module docstring for the keys)."""
+
     source: str | None = None
     rule_files: tuple[Path, ...] = ()
     disable: tuple[str, ...] = ()
@@ -68,7 +69,7 @@ def check_patterns(patterns: Iterable[str], where: str) -> None:
             raise ConfigError(f"{where}: invalid path pattern {pattern!r} ({type(exc).__name__})") from None
 
 
-def exclude_spec(patterns: Sequence[str]) -> pathspec.PathSpec:
+def exclude_spec(patterns: Sequence[str]) -> PathMatcher:
     """The compiled exclude patterns (config ``exclude`` and ``--exclude``)."""
     from .pathmatch import path_spec
 
@@ -88,6 +89,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_tool_section(path: Path) -> bool:
+    import tomllib
+
     try:
         return "leaktrap" in tomllib.loads(path.read_text("utf-8")).get("tool", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -97,6 +100,8 @@ def _has_tool_section(path: Path) -> bool:
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
+    import tomllib  # only when there is a config file
+
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except OSError as exc:

@@ -8,22 +8,23 @@ and low-entropy values; overlapping generic matches yield to specific rules.
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pathspec
-
-from .pathmatch import path_spec
-import regex
+from typing import TYPE_CHECKING, Any
 
 from .detect import filters
 from .detect.entropy import shannon
 from .detect.prefilter import Prefilter
 from .model import CONFIDENCES, Chunk, Finding, Rule, fingerprint, redact
+from .pathmatch import PathMatcher, path_spec
+from .regexcode import compile_regex
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .detect.prefilter import Batch, MarkSink
 
 DEFAULT_REGEX_TIMEOUT = 2.0
 
@@ -42,17 +43,24 @@ CHUNK_BUDGET_FACTOR = 5  # a chunk may take this many regex timeouts in all
 
 
 class Budget:
-    """Wall-clock budget of one chunk: a pathological file cannot take every rule's timeout."""
+    """Wall-clock budget of one chunk: a pathological file cannot take every rule's timeout.
+    The first check that finds it spent warns (once per chunk)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, chunk: Chunk, warnings: list[str]) -> None:
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
+        self.chunk = chunk
+        self.warnings = warnings
+        self.stopped = False
 
-    def spent(self) -> bool:
-        return time.monotonic() > self.deadline
-
-    def warning(self, chunk: Chunk) -> str:
-        return f"{chunk.path}: scanning stopped after {self.seconds:g}s (time budget per file); the rest was not checked"
+    def stop(self) -> bool:
+        """Whether the budget is spent (warning the first time it is)."""
+        if not self.stopped and time.monotonic() > self.deadline:
+            self.stopped = True
+            self.warnings.append(
+                f"{self.chunk.path}: scanning stopped after {self.seconds:g}s (time budget per file); the rest was not checked"
+            )
+        return self.stopped
 
 
 class LineCache:
@@ -79,26 +87,29 @@ class _Compiled:
     rule: Rule
     pattern: Any = None
     allow: tuple[Any, ...] = ()
-    paths: pathspec.PathSpec | None = None
-    only: pathspec.PathSpec | None = None
+    paths: PathMatcher | None = None
+    only: PathMatcher | None = None
 
 
 class RuleSet:
     """Rules compiled for scanning: the prefilter eagerly, each regex on first use."""
 
-    def __init__(self, rules: Iterable[Rule], cache_dir: Path | None = None) -> None:
+    def __init__(self, rules: Iterable[Rule], cache_dir: Path | None = None, markers: Sequence[str] = ()) -> None:
+        """``markers``: patterns of lines other stages want, found in the same prefilter pass
+        (see :class:`Prefilter`); ``scan_chunk`` hands their lines to its ``marks`` sink."""
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.prefilter = Prefilter([r.keywords for r in self.rules], [r.prefilter for r in self.rules], cache_dir)
+        self.prefilter = Prefilter([r.keywords for r in self.rules], [r.prefilter for r in self.rules], cache_dir, markers)
         self._compiled: list[_Compiled | None] = [None] * len(self.rules)
         self.line_cache = LineCache()
-        # per keyword id: the rules to run on whole texts, and those to run on its lines
-        kw_count = self.prefilter.keyword_count
+        # per prefilter entry: the rules to run on whole texts, and those to run on its lines
+        entries = range(self.prefilter.rule_entries)
         self.text_rules_of: list[tuple[int, ...]] = [
-            tuple(i for i in self.prefilter.rules_of(k) if self.rules[i].multiline) for k in range(kw_count)
+            tuple(i for i in self.prefilter.rules_of(k) if self.rules[i].multiline) for k in entries
         ]
         self.line_rules_of: list[tuple[int, ...]] = [
-            tuple(i for i in self.prefilter.rules_of(k) if not self.rules[i].multiline) for k in range(kw_count)
+            tuple(sorted({i for i in self.prefilter.rules_of(k) if not self.rules[i].multiline})) for k in entries
         ]
+        self.text_entries = frozenset(k for k in entries if self.text_rules_of[k])
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -109,8 +120,8 @@ class RuleSet:
             rule = self.rules[idx]
             c = _Compiled(
                 rule=rule,
-                pattern=regex.compile(rule.regex),
-                allow=tuple(regex.compile(r) for r in rule.allowlist.regexes),
+                pattern=compile_regex(rule.regex),
+                allow=tuple(compile_regex(r) for r in rule.allowlist.regexes),
                 paths=path_spec(rule.allowlist.paths) if rule.allowlist.paths else None,
                 only=path_spec(rule.paths_only) if rule.paths_only else None,
             )
@@ -125,70 +136,64 @@ class ChunkResult:
 
 
 class _Lines:
-    """Line lookups on a chunk's text, computed only when a match needs them."""
+    """Where a chunk's match offsets are: their line numbers counted in one pass over the text
+    (no table of every line start, no Python loop over the lines of a big file)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, offsets: Iterable[int]) -> None:
         self.text = text
-        self._starts: list[int] | None = None
-
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._starts = starts
-        return self._starts
+        self._numbers: dict[int, int] = {}
+        line, prev = 1, 0
+        for offset in sorted(set(offsets)):
+            line += text.count("\n", prev, offset)
+            self._numbers[offset] = line
+            prev = offset
 
     def locate(self, offset: int) -> tuple[int, int]:
-        """(1-based line, 1-based column) of ``offset``."""
-        starts = self.starts()
-        idx = bisect.bisect_right(starts, offset) - 1
-        return idx + 1, offset - starts[idx] + 1
+        """(1-based line, 1-based column) of ``offset``, one of those given."""
+        return self._numbers[offset], offset - self.text.rfind("\n", 0, offset)
 
-    def line_text(self, line: int) -> str:
-        starts = self.starts()
-        if line < 1 or line > len(starts):
-            return ""
-        begin = starts[line - 1]
-        end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[begin:end]
+    def line_text(self, offset: int) -> str:
+        """The line holding ``offset``, without its newline."""
+        begin = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return self.text[begin : end if end != -1 else len(self.text)]
+
+    def previous_line_text(self, offset: int) -> str:
+        begin = self.text.rfind("\n", 0, offset) + 1
+        return self.line_text(begin - 1) if begin else ""
 
 
-def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings) -> ChunkResult:
+def scan_chunk(chunk: Chunk, ruleset: RuleSet, settings: EngineSettings, marks: MarkSink | None = None) -> ChunkResult:
+    """The findings of one chunk. ``marks`` receives the marker lines of each prefilter batch
+    (the decoder's context lines come from this same pass over the text)."""
     result = ChunkResult()
     text = chunk.text
     if not text:
         return result
-    hits = ruleset.prefilter.hits(text)
-    if not hits:
-        return result
-    matches: dict[int, list[tuple[int, int]]] = {}
-    whole_text_rules: set[int] = set()
-    line_hits: list[tuple[int, int]] = []
-    for kid, offset in hits:
-        if ruleset.text_rules_of[kid]:
-            whole_text_rules.update(ruleset.text_rules_of[kid])
-        if ruleset.line_rules_of[kid]:
-            line_hits.append((offset, kid))
-    budget = Budget(settings.regex_timeout * CHUNK_BUDGET_FACTOR)
-    for idx in sorted(whole_text_rules):
-        compiled = ruleset.compiled(idx)
-        if budget.spent():
-            break
-        if _eligible(compiled, chunk, settings):
-            try:
-                matches[idx] = [m.span("secret") for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout)]
-            except TimeoutError:
-                result.warnings.append(_timeout_warning(compiled.rule, chunk, settings))
-    if budget.spent():
-        result.warnings.append(budget.warning(chunk))
-    else:  # it warns itself if the budget runs out on the way
-        for idx, s, e in _line_matches(text, line_hits, ruleset, settings, chunk, result.warnings, budget):
-            matches.setdefault(idx, []).append((s, e))
-    result.findings = _findings(chunk, ruleset, settings, matches)
+    budget = Budget(settings.regex_timeout * CHUNK_BUDGET_FACTOR, chunk, result.warnings)
+    matches: dict[int, set[tuple[int, int]]] = {}
+    text_rules_done: set[int] = set()
+    for batch in ruleset.prefilter.scan(text):
+        if marks is not None:
+            marks.add(batch.marks, batch.upto)
+        # multi-line rules first (private keys, over the whole text), then the lines
+        found = {i for entry in ruleset.text_entries.intersection(batch.ids) for i in ruleset.text_rules_of[entry]}
+        for idx in sorted(found - text_rules_done):
+            text_rules_done.add(idx)
+            if budget.stop():
+                break
+            compiled = ruleset.compiled(idx)
+            if _eligible(compiled, chunk, settings):
+                try:
+                    spans = matches.setdefault(idx, set())
+                    spans.update(m.span("secret") for m in compiled.pattern.finditer(text, timeout=settings.regex_timeout))
+                except TimeoutError:
+                    result.warnings.append(_timeout_warning(compiled.rule, chunk, settings))
+        for idx, s, e in _line_matches(text, batch, ruleset, settings, chunk, result.warnings, budget):
+            matches.setdefault(idx, set()).add((s, e))
+    budget.stop()  # a last check: whatever ran past the budget says so
+    if matches:
+        result.findings = _findings(chunk, ruleset, settings, matches)
     return result
 
 
@@ -201,7 +206,7 @@ def _timeout_warning(rule: Rule, chunk: Chunk, settings: EngineSettings) -> str:
 
 def _line_matches(
     text: str,
-    line_hits: list[tuple[int, int]],
+    batch: Batch,
     ruleset: RuleSet,
     settings: EngineSettings,
     chunk: Chunk,
@@ -209,44 +214,53 @@ def _line_matches(
     budget: Budget,
 ) -> Iterator[tuple[int, int, int]]:
     """(rule index, secret start, secret end) of single-line rules, run only on the lines
-    where one of their keywords occurs. A line's result depends on its text alone (the
-    candidate rules are those whose keywords it holds), so it is cached by text: history
-    repeats the same lines in blob after blob."""
-    line_hits.sort()
-    i, n = 0, len(line_hits)
+    where one of their prefilter entries occurs. A line's result depends on its text alone
+    (the candidate rules are those whose entries it holds), so it is cached by text: history
+    repeats the same lines in blob after blob. Reports come sorted by line end, one per entry
+    and line."""
+    ids, ends = batch.ids, batch.ends
+    line_rules_of = ruleset.line_rules_of
     cache = ruleset.line_cache
+    i, n = 0, len(ends)
     while i < n:
-        offset = line_hits[i][0]
-        start = text.rfind("\n", 0, offset) + 1
-        end = text.find("\n", offset)
-        if end == -1:
-            end = len(text)
-        if budget.spent():
-            warnings.append(budget.warning(chunk))
-            return
-        kids = set()
-        while i < n and line_hits[i][0] <= end:
-            kids.add(line_hits[i][1])
-            i += 1
-        line = text[start:end]
-        cached = cache.get(line) if len(line) <= MAX_CACHED_LINE else None
-        if cached is None:
-            cached = _run_line(line, kids, ruleset, settings, chunk, warnings)
-            if len(line) <= MAX_CACHED_LINE:
+        end = ends[i]
+        rules = line_rules_of[ids[i]]
+        i += 1
+        if i < n and ends[i] == end:  # more entries on the same line
+            union = set(rules)
+            while i < n and ends[i] == end:
+                union.update(line_rules_of[ids[i]])
+                i += 1
+            rules = tuple(sorted(union))
+        if not rules or budget.stop():
+            continue
+        start = text.rfind("\n", 0, end) + 1
+        if end - start > MAX_CACHED_LINE:  # not cached; the first line is searched in place, cut by
+            # endpos exactly as by slicing, so a one-line 50 MB file is not copied
+            line, stop = (text, end) if start == 0 else (text[start:end], end - start)
+            found = _run_line(line, stop, rules, ruleset, settings, chunk, warnings)
+        else:
+            line = text[start:end]
+            cached = cache.get(line)
+            if cached is None:
+                cached = _run_line(line, len(line), rules, ruleset, settings, chunk, warnings)
                 cache.put(line, cached)
-        for idx, s, e in cached:
+            found = cached
+        for idx, s, e in found:
             yield idx, s + start, e + start
 
 
 def _run_line(
-    line: str, kids: set[int], ruleset: RuleSet, settings: EngineSettings, chunk: Chunk, warnings: list[str]
+    line: str, stop: int, rules: tuple[int, ...], ruleset: RuleSet, settings: EngineSettings, chunk: Chunk, warnings: list[str]
 ) -> tuple[tuple[int, int, int], ...]:
+    """Matches of ``rules`` in ``line[:stop]``."""
     found: list[tuple[int, int, int]] = []
-    rules_here = sorted({idx for kid in kids for idx in ruleset.line_rules_of[kid]})
-    for idx in rules_here:
+    for idx in rules:
         pattern = ruleset.compiled(idx).pattern
         try:
-            found.extend((idx, *m.span("secret")) for m in pattern.finditer(line, timeout=settings.regex_timeout))
+            found.extend(
+                (idx, *m.span("secret")) for m in pattern.finditer(line, 0, stop, timeout=settings.regex_timeout)
+            )
         except TimeoutError:
             warnings.append(_timeout_warning(ruleset.rules[idx], chunk, settings))
     return tuple(found)
@@ -259,9 +273,9 @@ def _eligible(compiled: _Compiled, chunk: Chunk, settings: EngineSettings) -> bo
 
 
 def _findings(
-    chunk: Chunk, ruleset: RuleSet, settings: EngineSettings, matches: dict[int, list[tuple[int, int]]]
+    chunk: Chunk, ruleset: RuleSet, settings: EngineSettings, matches: dict[int, set[tuple[int, int]]]
 ) -> list[Finding]:
-    lines = _Lines(chunk.text)
+    lines = _Lines(chunk.text, (offset for spans in matches.values() for span in spans for offset in span))
     min_conf = CONFIDENCES.index(settings.min_confidence)
     raw: list[tuple[int, int, Finding, bool]] = []
     hygiene: list[Finding] = []  # file-level advice, kept beside the findings on the same text
@@ -323,8 +337,8 @@ def _confirm(
     if rule.generic and (filters.is_test_path(chunk.path) or ("password" in rule.tags and filters.is_wordlike(secret))):
         confidence = "low"
     line, column = lines.locate(start)
-    line_text = lines.line_text(line)
-    if settings.allow_markers and filters.line_allows(line_text, lines.line_text(line - 1)):
+    line_text = lines.line_text(start)
+    if settings.allow_markers and filters.line_allows(line_text, lines.previous_line_text(start)):
         return None
     end_line, end_col = lines.locate(end)
     end_column = end_col if end_line == line else len(line_text) + 1

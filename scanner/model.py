@@ -7,10 +7,11 @@ ends up in a log line, a traceback or an assertion message by accident.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from .digest import sha256
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 CONFIDENCES = ("high", "medium", "low")
@@ -35,6 +36,8 @@ class Commit:
 
 @dataclass(frozen=True)
 class Origin:
+    """Where a chunk's content comes from: work tree, index or history (blob, commit)."""
+
     kind: OriginKind = OriginKind.WORKTREE
     blob: str | None = None
     commit: Commit | None = None
@@ -69,6 +72,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Example:
+    """A rule's own examples: templates that must match (positive) or must not (negative)."""
+
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     path: str = "example.txt"  # the file name the examples are scanned as (for paths_only rules)
@@ -76,6 +81,8 @@ class Example:
 
 @dataclass(frozen=True)
 class Allowlist:
+    """What a rule ignores: secrets holding a stopword or matching a regex, and paths."""
+
     stopwords: tuple[str, ...] = ()
     regexes: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
@@ -83,6 +90,8 @@ class Allowlist:
 
 @dataclass(frozen=True)
 class Rule:
+    """One detection rule, as loaded from a rule file (see scanner.rules)."""
+
     id: str
     provider: str
     description: str
@@ -119,12 +128,14 @@ def redact(secret: str) -> str:
 
 def fingerprint(rule_id: str, path: str, secret: str) -> str:
     """A stable identity for a finding: independent of line and column."""
-    digest = hashlib.sha256(f"leaktrap:v1\0{rule_id}\0{path}\0{secret}".encode("utf-8", "surrogatepass"))
+    digest = sha256(f"leaktrap:v1\0{rule_id}\0{path}\0{secret}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class Finding:
+    """A secret found by a rule: where, how sure, and a fingerprint that survives moves."""
+
     rule_id: str
     provider: str
     description: str
@@ -185,12 +196,16 @@ class Finding:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file the scan did not read, and why."""
+
     path: str
     reason: str
 
 
 @dataclass(frozen=True)
 class ScanResult:
+    """Everything a scan found and did, for the reporters."""
+
     findings: tuple[Finding, ...]
     files_scanned: int
     bytes_scanned: int

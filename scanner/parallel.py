@@ -1,8 +1,10 @@
 """Big scans spread over processes; small ones (the hook) stay in one.
 
 Workers are forked, so they inherit the compiled rule set instead of rebuilding
-it; each gets a byte-balanced slice of the files and returns its Collected. The
-caller sorts the merged findings, so the output does not depend on scheduling.
+it. The files are cut into a few byte-balanced slices per worker, handed out as
+workers free up (a slice of slow files does not leave the other workers idle),
+and each slice comes back as a Collected. The caller sorts the merged findings,
+so the output does not depend on scheduling.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 # Below these, a process pool costs more than it saves.
 MIN_PARALLEL_BYTES = 8 * 1024 * 1024
 MIN_PARALLEL_FILES = 200
+SLICES_PER_WORKER = 4
 
 _worker_prepared: Prepared | None = None  # set once per worker process by _init
 
@@ -75,7 +78,7 @@ def scan_tasks_parallel(tasks: list[FileTask], prepared: Prepared, jobs: int) ->
     merged = Collected([], [], [], 0, 0)
     # the pool's initializer runs in the forked child, which already holds `prepared`
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init, initargs=(prepared,)) as pool:
-        for part in pool.map(_run, balance(tasks, jobs)):
+        for part in pool.map(_run, balance(tasks, jobs * SLICES_PER_WORKER)):
             merged.findings.extend(part.findings)
             merged.skipped.extend(part.skipped)
             merged.warnings.extend(part.warnings)

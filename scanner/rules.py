@@ -41,24 +41,21 @@ Top-level ``verify`` and ``revoke`` tables hold provider HTTP specs (see
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import regex
-
+from . import regexcode
+from .digest import blake2b
 from .errors import RuleError
 from .model import CONFIDENCES, SEVERITIES, Allowlist, Example, Rule
-from .template import TemplateError, generate
 
-_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Parsing a rule file (TOML, regex checks, example templates) happens only when the
+# parsed-rules cache misses: tomllib, regex and scanner.template are imported there.
+_ID = regexcode.lazy(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RULE_KEYS = {
     "id", "provider", "description", "regex", "keywords", "severity", "confidence",
     "min_entropy", "generic", "allowlist", "examples", "verify", "revoke", "tags",
@@ -71,6 +68,8 @@ _EXAMPLE_KEYS = {"positive", "negative", "path"}
 
 @dataclass(frozen=True)
 class RuleFile:
+    """The rules and provider specs of one rule file."""
+
     source: str
     rules: tuple[Rule, ...]
     verify: dict[str, Any] = field(default_factory=dict)
@@ -78,16 +77,38 @@ class RuleFile:
 
 
 def builtin_rule_paths() -> list[Path]:
-    """The TOML files shipped with the package (or beside it, in a checkout)."""
-    try:
-        root = resources.files("scanner.builtin_rules")
-        files = sorted((Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
-        if files:
-            return files
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        pass
+    """The TOML files shipped with the package (or beside it, in a checkout): those of the
+    ``scanner.builtin_rules`` package, by name from the first of its folders that has it,
+    as ``importlib.resources.files`` lists them (without its import cost)."""
+    found: dict[str, Path] = {}  # file name -> its folder
+    for folder in _builtin_rule_folders():
+        base = Path(folder)
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".toml"):
+                        found.setdefault(entry.name, base)
+        except OSError:
+            continue
+    if found:
+        return [found[name] / name for name in sorted(found)]
     here = Path(__file__).resolve().parent.parent / "rules"
     return sorted(here.glob("*.toml"))
+
+
+def _builtin_rule_folders() -> list[str]:
+    # in a wheel the package is a folder inside scanner/ (the only place a sub-package of
+    # a regular package is looked for); an editable install maps it through its finder
+    inside = os.path.join(os.path.dirname(__file__), "builtin_rules")
+    if os.path.isdir(inside):
+        return [inside]
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("scanner.builtin_rules")
+    except (ImportError, ValueError):
+        return []
+    return list(spec.submodule_search_locations or []) if spec is not None else []
 
 
 def _read(path: Path) -> bytes:
@@ -98,6 +119,8 @@ def _read(path: Path) -> bytes:
 
 
 def load_rule_file(path: Path, raw: bytes | None = None, check_regexes: bool = True) -> RuleFile:
+    import tomllib
+
     source = str(path)
     if raw is None:
         raw = _read(path)
@@ -155,6 +178,8 @@ def _parse_rule(entry: Any, source: str, default_provider: str | None, check_reg
     if not isinstance(pattern, str) or not pattern:
         raise RuleError(source, rule_id, "'regex' is required")
     if check_regexes:
+        import regex
+
         try:
             compiled = regex.compile(pattern)
         except regex.error as exc:
@@ -232,11 +257,14 @@ def _parse_allowlist(value: Any, source: str, rule_id: str, check_regexes: bool 
         raise RuleError(source, rule_id, f"unknown allowlist key(s): {', '.join(sorted(unknown))}")
     regexes = _str_list(value.get("regexes"), source, rule_id, "allowlist.regexes")
     _check_paths(value.get("paths"), source, rule_id, "allowlist.paths")
-    for r in regexes if check_regexes else ():
-        try:
-            regex.compile(r)
-        except regex.error as exc:
-            raise RuleError(source, rule_id, f"invalid allowlist regex {r!r}: {exc}") from None
+    if check_regexes:
+        import regex
+
+        for r in regexes:
+            try:
+                regex.compile(r)
+            except regex.error as exc:
+                raise RuleError(source, rule_id, f"invalid allowlist regex {r!r}: {exc}") from None
     return Allowlist(
         stopwords=tuple(s.lower() for s in _str_list(value.get("stopwords"), source, rule_id, "allowlist.stopwords")),
         regexes=regexes,
@@ -261,7 +289,7 @@ def _check_paths(value: Any, source: str, rule_id: str, name: str) -> None:
 
 
 MAX_EXAMPLE_LENGTH = 65536
-_TEMPLATE_FIELD = regex.compile(r"\{[a-zA-Z_0-9]+:(\d+)\}")
+_TEMPLATE_FIELD = regexcode.lazy(r"\{[a-zA-Z_0-9]+:(\d+)\}")
 
 
 def _template_length(template: str) -> int:
@@ -271,6 +299,8 @@ def _template_length(template: str) -> int:
 
 
 def _parse_examples(value: Any, source: str, rule_id: str) -> Example:
+    from .template import TemplateError, generate
+
     if not isinstance(value, dict):
         raise RuleError(source, rule_id, "'examples' must be a table")
     unknown = set(value) - _EXAMPLE_KEYS
@@ -306,9 +336,10 @@ def load_rules(
     paths = list(builtin_rule_paths()) if include_builtin else []
     paths.extend(extra_files)
     contents = [_read(p) for p in paths]
-    digest = hashlib.sha256(
-        b"leaktrap-rules-v2" + b"".join(str(p).encode() + b"\0" + hashlib.sha256(c).digest() for p, c in zip(paths, contents))
-    ).hexdigest()
+    key = blake2b(b"leaktrap-rules-v3", digest_size=20)
+    for p, c in zip(paths, contents):
+        key.update(str(p).encode() + b"\0" + blake2b(c).digest())
+    digest = key.hexdigest()
     cache_file = cache_dir() / f"rules-{digest[:40]}.json"
     cached = _read_cache(cache_file)
     if cached is not None:
@@ -316,6 +347,7 @@ def load_rules(
     else:
         rules, verify, revoke = _parse_all(paths, contents)
         _write_cache(cache_file, rules, verify, revoke)
+    regexcode.use_store(cache_file.parent, digest, lambda: _programs_wanted(rules))
     disabled_set = set(disabled)
     unknown = disabled_set - {r.id for r in rules}
     if unknown:
@@ -354,7 +386,9 @@ def _read_cache(path: Path) -> tuple[list[Rule], dict[str, Any], dict[str, Any]]
 def _write_cache(path: Path, rules: list[Rule], verify: dict[str, Any], revoke: dict[str, Any]) -> None:
     from .atomic import write_atomic
 
-    payload = json.dumps({"rules": [dataclasses.asdict(r) for r in rules], "verify": verify, "revoke": revoke})
+    from dataclasses import asdict
+
+    payload = json.dumps({"rules": [asdict(r) for r in rules], "verify": verify, "revoke": revoke})
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(path, payload, mode=0o600)
@@ -363,10 +397,20 @@ def _write_cache(path: Path, rules: list[Rule], verify: dict[str, Any], revoke: 
         pass  # no cache: the next run parses again
 
 
+def _programs_wanted(rules: list[Rule]) -> regexcode.Wanted:
+    """Every pattern a scan with ``rules`` may compile: the program store's contents."""
+    from .pathmatch import GLOB_NOTES, store_notes
+
+    regexes = [(p, 0) for r in rules for p in (r.regex, *r.allowlist.regexes)]
+    notes = store_notes([line for r in rules for line in (*r.allowlist.paths, *r.paths_only)])
+    stdlib = [(regex, flags) for regex, flags, _include in notes.values() if regex is not None]
+    return regexcode.Wanted(regexes, stdlib, {GLOB_NOTES: notes})
+
+
 def _prune(folder: Path, keep: int) -> None:
-    """Keep the newest few parsed rule sets and prefilter databases (each edit of a rule
-    file makes new ones)."""
-    for pattern in ("rules-*.json", "prefilter-*.hsdb"):
+    """Keep the newest few parsed rule sets, prefilter databases and program stores (each
+    edit of a rule file makes new ones)."""
+    for pattern in ("rules-*.json", "prefilter-*.hsdb", "programs-*.bin"):
         entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[keep:]:
             old.unlink(missing_ok=True)
@@ -393,6 +437,8 @@ def cache_dir() -> Path:
 
 def iter_examples(rules: Iterable[Rule]) -> Iterator[tuple[Rule, str, bool]]:
     """(rule, generated text, should_match) for every example of every rule."""
+    from .template import generate
+
     for rule in rules:
         for i, tpl in enumerate(rule.examples.positive):
             yield rule, generate(tpl, seed=f"{rule.id}:{i}"), True

@@ -18,7 +18,7 @@ from .engine import EngineSettings, RuleSet, scan_chunk
 from .errors import UsageError
 from .model import Chunk, Finding, Origin, Rule, ScanResult, Skipped
 from .rules import cache_dir, load_rules
-from .sources.decoding import DEFAULT_DEPTH, Decoder
+from .sources.decoding import DEFAULT_DEPTH, MARKERS, ContextLines, Decoder
 from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, path_chunks
 
 
@@ -83,7 +83,7 @@ def prepare(options: ScanOptions) -> Prepared:
         rules=rules,
         verify_specs=verify,
         revoke_specs=revoke,
-        ruleset=RuleSet(rules, cache_dir()),
+        ruleset=RuleSet(rules, cache_dir(), MARKERS),  # the decoder's context lines come from the same pass
         settings=settings,
         max_file_size=options.max_file_size or config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         decode_depth=config.decode_depth if config.decode_depth is not None else DEFAULT_DEPTH,
@@ -118,20 +118,27 @@ def collect(items: Iterable[Chunk | Skipped], prepared: Prepared) -> Collected:
 
 
 def scan_item(chunk: Chunk, prepared: Prepared, decoder: Decoder | None, warnings: list[str]) -> list[Finding]:
-    """One chunk through the engine, its decoded runs included (file scans and history alike)."""
-    res = scan_chunk(chunk, prepared.ruleset, prepared.settings)
+    """One chunk through the engine, its decoded runs included (file scans and history alike).
+    The engine's prefilter pass also finds the lines the decoder looks at."""
+    context = ContextLines(chunk.text) if decoder is not None else None
+    res = scan_chunk(chunk, prepared.ruleset, prepared.settings, context)
     warnings.extend(res.warnings)
     if decoder is None:
         return res.findings
-    return _add_decoded(chunk, res.findings, decoder, prepared, warnings)
+    return _add_decoded(chunk, res.findings, decoder, context, prepared, warnings)
 
 
 def _add_decoded(
-    chunk: Chunk, findings: list[Finding], decoder: Decoder, prepared: Prepared, warnings: list[str]
+    chunk: Chunk,
+    findings: list[Finding],
+    decoder: Decoder,
+    context: ContextLines | None,
+    prepared: Prepared,
+    warnings: list[str],
 ) -> list[Finding]:
     """Findings in the chunk's decoded runs; a finding that was only the encoded form of
     a decoded secret (a generic match on the base64 itself) gives way to the decoded one."""
-    for derived, run in decoder.chunks(chunk):
+    for derived, run in decoder.chunks(chunk, context):
         res = scan_chunk(derived, prepared.ruleset, prepared.settings)
         warnings.extend(res.warnings)
         if res.findings:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scanner import baseline, config, gitio, rules
 from scanner.engine import EngineSettings, RuleSet, scan_chunk
 from scanner.errors import LeaktrapError
-from scanner.model import CONFIDENCES, Chunk, Finding, Origin, OriginKind
+from scanner.model import CONFIDENCES, Chunk, Origin, OriginKind
 from scanner.sources import decoding, notebooks, text
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -524,8 +524,8 @@ def test_engine_random_text(builtin_ruleset: RuleSet, keywords: list[str], data:
 @given(st.text(max_size=200))
 def test_engine_unicode_lines(builtin_ruleset: RuleSet, raw: str) -> None:
     token = "ghp_" + "Ab1" * 12
-    for text in (raw + token, token + raw, raw.replace("\n", "") + " " + token + "\n" + raw):
-        result = scan_chunk(Chunk(path="u.txt", text=text), builtin_ruleset, EngineSettings(regex_timeout=1.0))
+    for body in (raw + token, token + raw, raw.replace("\n", "") + " " + token + "\n" + raw):
+        result = scan_chunk(Chunk(path="u.txt", text=body), builtin_ruleset, EngineSettings(regex_timeout=1.0))
         found = [f for f in result.findings if f.rule_id == "github-pat-classic"]
-        assert all(text[sum(len(l) + 1 for l in text.split("\n")[: f.line - 1]) + f.column - 1:].startswith(f.secret)
+        assert all(body[sum(len(l) + 1 for l in body.split("\n")[: f.line - 1]) + f.column - 1:].startswith(f.secret)
                    for f in found)

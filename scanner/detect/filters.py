@@ -1,8 +1,12 @@
-"""False-positive filters: inline allow markers, placeholders, obvious non-secrets."""
+"""False-positive filters: inline allow markers, placeholders, obvious non-secrets.
+
+The patterns are compiled on first use (most runs need few of them, or none),
+from the program store when it holds them (see scanner.regexcode).
+"""
 
 from __future__ import annotations
 
-import regex
+from ..regexcode import lazy
 
 ALLOW_MARKERS = ("leaktrap:allow", "gitleaks:allow", "pragma: allowlist secret")
 NEXTLINE_MARKER = "pragma: allowlist nextline secret"
@@ -16,7 +20,7 @@ def line_allows(line: str, previous_line: str = "") -> bool:
     return NEXTLINE_MARKER in previous_line.lower()
 
 
-_PLACEHOLDER = regex.compile(
+_PLACEHOLDER = lazy(
     r"""(?ix)
     ^(?:
         .*\$\{[^}]*\}.*            # ${VAR}
@@ -36,11 +40,11 @@ _PLACEHOLDER = regex.compile(
     )$
     """
 )
-_UUID = regex.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_HASH_HEX = regex.compile(r"(?i)^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$")
-_PATHLIKE = regex.compile(r"^(?:[~.]?/|[A-Za-z]:\\|\.\.?[/\\])|^[\w.-]+(?:/[\w.-]+){2,}/?$")
-_URL_NO_CREDS = regex.compile(r"(?i)^[a-z][a-z0-9+.-]*://[^@\s/]+(?:/\S*)?$")
-_CODE_REF = regex.compile(
+_UUID = lazy(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HASH_HEX = lazy(r"(?i)^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$")
+_PATHLIKE = lazy(r"^(?:[~.]?/|[A-Za-z]:\\|\.\.?[/\\])|^[\w.-]+(?:/[\w.-]+){2,}/?$")
+_URL_NO_CREDS = lazy(r"(?i)^[a-z][a-z0-9+.-]*://[^@\s/]+(?:/\S*)?$")
+_CODE_REF = lazy(
     r"""(?x)^(?:
         [A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+(?:\(\))?    # obj.attr, module.func()
       | [A-Za-z_]\w*\(.*\)                            # call(...)
@@ -52,7 +56,7 @@ _CODE_REF = regex.compile(
 )
 # Salted password hashes are stored verifiers, not secrets: modular crypt ($2b$, $6$, $argon2id$...),
 # Django hashers, LDAP {SSHA}, PostgreSQL SCRAM / md5 and MySQL native hashes.
-_SALTED_HASH = regex.compile(
+_SALTED_HASH = lazy(
     r"""(?x)^(?:
         \$(?:2[abxy]?|5|6|y|gy|7|argon2(?:id|i|d)|apr1|pbkdf2(?:-sha\d+)?|scrypt|sha1)\$   # modular crypt format
       | (?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt|sha1|md5|crypt)\$                 # Django hashers
@@ -61,10 +65,10 @@ _SALTED_HASH = regex.compile(
     )"""
 )
 # one part of a dotted name that is code: snake_case, CONSTANT, camelCase or PascalCase
-_IDENT = regex.compile(r"^(?:[a-z_][a-z0-9_]*|[A-Z_][A-Z0-9_]*|[a-z]+(?:[A-Z][a-z]+)*[0-9]*|(?:[A-Z][a-z]+)+[0-9]*)$")
+_IDENT = lazy(r"^(?:[a-z_][a-z0-9_]*|[A-Z_][A-Z0-9_]*|[a-z]+(?:[A-Z][a-z]+)*[0-9]*|(?:[A-Z][a-z]+)+[0-9]*)$")
 # one segment of a relative path: a word in one case, or a file name
-_PATH_SEGMENT = regex.compile(r"^(?:[a-z0-9_.-]+|[A-Z0-9_.-]+|[A-Za-z0-9_-]+\.[A-Za-z0-9]{1,6})$")
-_REPEATED = regex.compile(r"^(.)\1{5,}$|^(?:0123456789|123456789|abcdefghij|qwerty)", regex.IGNORECASE)
+_PATH_SEGMENT = lazy(r"^(?:[a-z0-9_.-]+|[A-Z0-9_.-]+|[A-Za-z0-9_-]+\.[A-Za-z0-9]{1,6})$")
+_REPEATED = lazy(r"(?i)^(.)\1{5,}$|^(?:0123456789|123456789|abcdefghij|qwerty)")
 LOCK_FILES = (
     "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "Cargo.lock",
     "go.sum", "composer.lock", "Gemfile.lock", "uv.lock", "pdm.lock", "mix.lock", "pubspec.lock",
@@ -141,11 +145,11 @@ def is_hash(secret: str) -> bool:
     return _HASH_HEX.match(secret) is not None
 
 
-_TEST_PATH = regex.compile(
+_TEST_PATH = lazy(
     r"(?i)(?:^|/)(?:tests?|spec|specs|__tests__|__mocks__|fixtures?|testdata|test[_-]data|mocks?|examples?|samples?"
     r"|docs?|demo)/|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[a-z]+|[^/]*\.(?:test|spec)\.[a-z]+|conftest\.py)$"
 )
-_WORDLIKE = regex.compile(r"^[A-Za-z]{1,12}$|^[a-z]+[._-]?[a-z]+$")
+_WORDLIKE = lazy(r"^[A-Za-z]{1,12}$|^[a-z]+[._-]?[a-z]+$")
 
 
 def is_test_path(path: str) -> bool:

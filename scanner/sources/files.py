@@ -13,21 +13,23 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
-
-from ..pathmatch import gitignore_spec
+from typing import TYPE_CHECKING
 
 from .. import config, gitio
 from ..model import Chunk, Origin, Skipped
 from . import notebooks
 from .text import decode
 
+if TYPE_CHECKING:
+    import pathspec
+
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class FileSet:
+    """The files a scan of one target reads, and what discovery skipped."""
+
     root: Path
     paths: tuple[str, ...]  # relative to root, posix
     skipped: tuple[Skipped, ...]
@@ -114,6 +116,8 @@ def _walk(root: Path) -> tuple[list[str], list[Skipped]]:
 def _ignore_spec(lines: list[str]) -> pathspec.PathSpec:
     """A ``.gitignore`` file's patterns; a line that is no valid pattern is ignored, as git does
     (a hostile ``.gitignore`` must not stop the scan)."""
+    from ..pathmatch import gitignore_spec
+
     try:
         return gitignore_spec(lines)
     except Exception:  # noqa: BLE001 - pathspec raises several types (its own, re.error, ValueError)
@@ -178,15 +182,15 @@ def path_chunks(root: Path, rel: str, max_file_size: int, origin: Origin | None 
     if len(data) > max_file_size:
         yield Skipped(rel, f"larger than the size limit (> {max_file_size} bytes)")
         return
-    if origin is None:
-        yield from bytes_chunks(rel, data)
-    else:
-        yield from bytes_chunks(rel, data, origin=origin)
+    chunks = bytes_chunks(rel, data) if origin is None else bytes_chunks(rel, data, origin=origin)
+    del data  # the bytes are dropped once decoded (bytes_chunks holds the last reference)
+    yield from chunks
 
 
 def bytes_chunks(rel: str, data: bytes, **chunk_args: object) -> Iterator[Chunk | Skipped]:
     """Chunks of one file's content (shared by the work tree, the index and history)."""
     text = decode(data)
+    del data  # the file's bytes need not stay alive beside its text while it is scanned
     if text is None:
         yield Skipped(rel, "binary")
         return

@@ -6,9 +6,10 @@ Three streams, never a process per commit or per object:
    each commit introduced (merges: only content differing from every
    parent). The first sighting of a blob gives its commit and path, so
    attribution needs no second read of any content;
-2. one ``git cat-file --batch-all-objects --batch-check --unordered`` pass
-   gives the pack order (and sizes, for progress), and one ``git cat-file
-   --batch`` process streams each unique blob once in that order;
+2. one ``git cat-file --batch-all-objects --batch-check --unordered`` pass,
+   run while the walk runs, gives the pack order (and sizes, for progress),
+   and one ``git cat-file --batch`` process streams each unique blob once in
+   that order (git inflates the next blobs while this process scans);
 3. findings are grouped per (rule, secret, path lineage): the same secret in
    many versions of a file is one finding, with the first commit, and the
    number of blobs it appeared in.
@@ -24,6 +25,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +36,7 @@ import pathspec
 
 from .. import config, gitio
 from ..errors import LeaktrapError, UsageError
-from ..model import Commit, Finding, Origin, OriginKind, Skipped, fingerprint
+from ..model import Chunk, Commit, Finding, Origin, OriginKind, Skipped, fingerprint
 from ..progress import Progress
 from .decoding import Decoder
 from .files import bytes_chunks
@@ -83,8 +86,9 @@ def scan_history(prepared: Prepared, options: ScanOptions) -> Collected:
     gitio.git_dir(root)
     plan = make_plan(root, options)
     excludes = tuple(prepared.config.exclude) + tuple(options.excludes)
+    packed = Packed(root)
     walk = enumerate_blobs(root, plan, excludes)
-    hits = scan_blobs(root, walk, prepared, options.progress, options.jobs)
+    hits = scan_blobs(root, walk, prepared, options.progress, options.jobs, packed.listing())
     findings = attribute(root, plan, walk, hits)
     warnings = list(plan.warnings) + hits.warnings
     skipped = sorted(walk.skipped | hits.skipped, key=lambda s: (s.path, s.reason))
@@ -183,7 +187,7 @@ def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.Pa
             walk.skipped.add(Skipped(change.path, "symlink (not followed)"))
         elif change.new_mode in REGULAR_MODES and change.new_oid not in walk.first:
             if spec is None or not spec.match_file(change.path):
-                walk.first[change.new_oid] = (idx, change.path)
+                walk.first[change.new_oid] = (idx, sys.intern(change.path))  # versions of a file share its path
                 added = True
     if added and deleted:
         walk.deleted[idx] = deleted
@@ -192,14 +196,37 @@ def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.Pa
 # ---------------------------------------------------------------- reading and scanning
 
 
-def read_order(root: Path, walk: Walk) -> tuple[list[str], list[int]]:
-    """The walk's blobs in pack order (fast to inflate), with their sizes."""
+class Packed:
+    """The repository's blobs in pack order (the fast order to inflate), listed by a thread
+    while the walk runs (both are mostly git's work, on another core)."""
+
+    def __init__(self, root: Path) -> None:
+        self._listing: list[tuple[str, int]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._list, args=(root,), name="leaktrap-pack-order", daemon=True)
+        self._thread.start()
+
+    def _list(self, root: Path) -> None:
+        try:
+            self._listing = list(gitio.blobs_in_pack_order(root))
+        except BaseException as exc:  # noqa: BLE001 - raised by listing()
+            self._error = exc
+
+    def listing(self) -> list[tuple[str, int]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._listing
+
+
+def read_order(walk: Walk, listing: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    """The walk's blobs in pack order, with their sizes (``listing``: every blob, in pack order)."""
     order: list[str] = []
     sizes: list[int] = []
     if not walk.first:
         return order, sizes
     wanted = walk.first
-    for oid, size in gitio.blobs_in_pack_order(root):
+    for oid, size in listing:
         if oid in wanted:
             order.append(oid)
             sizes.append(size)
@@ -211,9 +238,12 @@ def read_order(root: Path, walk: Walk) -> tuple[list[str], list[int]]:
     return order, sizes
 
 
-def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int = 0) -> Hits:
-    """Every blob of the walk scanned once, in one process or in byte-balanced slices over several."""
-    order, sizes = read_order(root, walk)
+def scan_blobs(
+    root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int, listing: list[tuple[str, int]]
+) -> Hits:
+    """Every blob of the walk scanned once, in one process or in byte-balanced slices over several.
+    ``listing``: every blob of the repository, in pack order."""
+    order, sizes = read_order(walk, listing)
     order, sizes, oversized = _drop_oversized(order, sizes, walk.first, prepared.max_file_size)
     total = sum(sizes)
     workers = _worker_count(jobs, total)
@@ -253,7 +283,11 @@ def scan_slice(
     prepared: Prepared,
     advance: Callable[[int], None],
 ) -> Hits:
-    """Read ``oids`` through one cat-file process and scan each; findings kept per blob."""
+    """Read ``oids`` through one cat-file process and scan each; findings kept per blob.
+
+    No reading thread: git inflates the next blobs into the pipe while this one is
+    scanned, and a thread that took them out sooner would fight the scan for the GIL
+    (measured: slower, not faster)."""
     hits = Hits()
     decoder = Decoder(prepared.decode_depth) if prepared.decode_depth > 0 else None
     for blob in gitio.read_blobs(root, oids, max_size=prepared.max_file_size):
@@ -264,7 +298,10 @@ def scan_slice(
             hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
             continue
         hits.bytes += len(blob.data)
-        _scan_one(blob.oid, path, blob.data, prepared, decoder, hits)
+        oid = blob.oid
+        items = list(bytes_chunks(path, blob.data, origin=Origin(OriginKind.HISTORY, blob=oid)))
+        del blob  # only the text is kept while it is scanned: a big blob is not held twice
+        _scan_items(oid, items, prepared, decoder, hits)
     return hits
 
 
@@ -279,12 +316,11 @@ def merge_hits(parts: Sequence[Hits]) -> Hits:
     return out
 
 
-def _scan_one(oid: str, path: str, data: bytes, prepared: Prepared, decoder: Decoder | None, hits: Hits) -> None:
-    """One blob through the engine, decoded runs included, exactly as a file scan does it."""
+def _scan_items(oid: str, items: list[Chunk | Skipped], prepared: Prepared, decoder: Decoder | None, hits: Hits) -> None:
+    """One blob's chunks through the engine, decoded runs included, exactly as a file scan does it."""
     from ..scan import scan_item
 
-    origin = Origin(OriginKind.HISTORY, blob=oid)
-    for item in bytes_chunks(path, data, origin=origin):
+    for item in items:
         if isinstance(item, Skipped):
             hits.skipped.add(item)
             continue

@@ -41,14 +41,14 @@ def staged_items(
     root: Path, paths: Sequence[Path], max_file_size: int, excludes: Sequence[str] = ()
 ) -> Iterator[Chunk | Skipped]:
     """Chunks of the staged content of ``paths`` (see the module docstring)."""
-    gitio.git_dir(root)
-    index_file = gitio.hook_index_file(root)
+    state = gitio.repo_state(root)
+    index_file = gitio.hook_index_file(root, state.git_dir)
     files, folders = _split_targets(root, paths)
     selection = _Selection()
     if files:
         _select_files(root, files, index_file, selection)
     if folders:
-        _select_changes(root, folders, index_file, selection)
+        _select_changes(root, folders, state.head, index_file, selection)
     if excludes:
         spec = config.exclude_spec(excludes)
         selection.blobs = {p: o for p, o in selection.blobs.items() if not spec.match_file(p)}
@@ -99,9 +99,8 @@ def _select_files(root: Path, files: list[str], index_file: str | None, out: _Se
             out.skipped.append(Skipped(rel, "not in the index (not staged)"))
 
 
-def _select_changes(root: Path, folders: list[str], index_file: str | None, out: _Selection) -> None:
+def _select_changes(root: Path, folders: list[str], head: str | None, index_file: str | None, out: _Selection) -> None:
     specs = [] if "." in folders else folders
-    head = gitio.resolve_commit(root, "HEAD")
     if head is None:  # a new repository: everything in the index is staged
         for entry in gitio.index_entries(root, specs, index_file=index_file):
             if entry.stage == 0:

@@ -25,6 +25,6 @@ def decode(data: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, "replace")
-    if b"\0" in data[:SNIFF_BYTES]:
+    if data.find(b"\0", 0, SNIFF_BYTES) != -1:
         return None
     return data.decode("utf-8", "replace")
