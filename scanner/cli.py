@@ -110,10 +110,7 @@ def scan_command(
         jobs=jobs,
         progress=not quiet and sys.stderr.isatty(),
     )
-    from . import gitio
-
-    with gitio.remembering():  # one git process for the work tree root, git directory and HEAD
-        result, prepared = run_scan(options)
+    result, prepared = run_scan(options)
     text = render(fmt, result, prepared.rules, color=_use_color(output), show_secrets=show_secrets)
     _emit(text, output, private=show_secrets)
     if output is not None and not quiet:

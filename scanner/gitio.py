@@ -120,16 +120,24 @@ def run_git(cwd: Path | str, args: Sequence[str], *, input_bytes: bytes | None =
     return proc.stdout
 
 
-def toplevel(path: Path) -> Path | None:
-    """The work tree root containing ``path``, or None outside a work tree. Inside
-    :func:`remembering`, the same ``git rev-parse`` also learns the repository's git
-    directory and HEAD, for :func:`repo_state`."""
+def locate(path: Path) -> "Located | None":
+    """The work tree containing ``path`` (None outside one), with its git directory and HEAD
+    learned by the same ``git rev-parse``, so a staged scan starts no second one."""
     start = path if path.is_dir() else path.parent
     try:
-        if _learned is not None:
-            probed = _probe(start, _learned)
-            if probed is not None:
-                return probed
+        probed = _probe(start)
+    except GitError:
+        return None  # not a repository, a bare one, or no git
+    if probed is not None:
+        return probed
+    root = toplevel(start)  # a path git prints with a newline in it: ask for the root alone
+    return Located(root, None) if root is not None else None
+
+
+def toplevel(path: Path) -> Path | None:
+    """The work tree root containing ``path``, or None outside a work tree."""
+    start = path if path.is_dir() else path.parent
+    try:
         out = run_git(start, ["rev-parse", "--show-toplevel"], check=True)
     except GitError:
         return None  # not a repository, a bare one, or no git
@@ -476,23 +484,17 @@ class RepoState(NamedTuple):
     head: str | None  # the commit HEAD names; None before the first commit
 
 
+class Located(NamedTuple):
+    """A work tree root and, when the same ``git rev-parse`` could tell it, its repository state."""
+
+    root: Path
+    state: RepoState | None
+
+
 _HEAD_COMMIT = ["--verify", "--quiet", "--end-of-options", "HEAD^{commit}"]  # exits 1 when HEAD names no commit
-_learned: dict[str, RepoState] | None = None  # inside remembering(): by work tree root
 
 
-@contextmanager
-def remembering() -> Iterator[None]:
-    """One scan: what :func:`toplevel` learns about a repository is used (once) by
-    :func:`repo_state`, which then starts no git process of its own."""
-    global _learned
-    saved, _learned = _learned, {}
-    try:
-        yield
-    finally:
-        _learned = saved
-
-
-def _probe(start: Path, learned: dict[str, RepoState]) -> Path | None:
+def _probe(start: Path) -> "Located | None":
     """toplevel() and repo_state() of ``start``'s repository in one ``git rev-parse``
     (a GitError where toplevel's own would fail too); None when the output cannot be
     split surely (a path holding a newline): then each is asked on its own."""
@@ -500,17 +502,13 @@ def _probe(start: Path, learned: dict[str, RepoState]) -> Path | None:
     lines = out.decode("utf-8", "surrogateescape").split("\n")
     if len(lines) != (4 if code == 0 else 3) or lines[-1] or not lines[0].strip():
         return None
-    root = Path(lines[0].strip())
     head = (lines[2].strip() or None) if code == 0 else None
-    learned[str(root)] = RepoState(Path(lines[1].strip()), head)
-    return root
+    return Located(Path(lines[0].strip()), RepoState(Path(lines[1].strip()), head))
 
 
 def repo_state(cwd: Path | str) -> RepoState:
     """:func:`git_dir` and ``resolve_commit(cwd, "HEAD")`` in one ``git rev-parse``
-    (the options print first), or what :func:`toplevel` learned about ``cwd``."""
-    if _learned is not None and str(cwd) in _learned:
-        return _learned.pop(str(cwd))
+    (the options print first)."""
     args = ["rev-parse", "--absolute-git-dir", *_HEAD_COMMIT]
     try:
         out, code = _run_status(cwd, args, ok=(0, 1))

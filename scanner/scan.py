@@ -56,6 +56,7 @@ class Prepared:
     settings: EngineSettings
     max_file_size: int
     decode_depth: int = DEFAULT_DEPTH
+    repo: gitio.RepoState | None = None  # git directory and HEAD, when locating the root told them
 
 
 def prepare(options: ScanOptions) -> Prepared:
@@ -63,7 +64,8 @@ def prepare(options: ScanOptions) -> Prepared:
     if not first.exists() and not first.is_symlink():
         raise UsageError(f"no such file or folder: {first}")
     anchor = first if first.is_dir() else first.parent
-    root = gitio.toplevel(anchor) or anchor
+    located = gitio.locate(anchor)
+    root = located.root if located is not None else anchor
     config_path = options.config_path
     if config_path is None and options.trust_repo_config:
         config_path = find_config(anchor) or (find_config(root) if root != anchor else None)
@@ -87,6 +89,7 @@ def prepare(options: ScanOptions) -> Prepared:
         settings=settings,
         max_file_size=options.max_file_size or config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         decode_depth=config.decode_depth if config.decode_depth is not None else DEFAULT_DEPTH,
+        repo=located.state if located is not None else None,
     )
 
 
@@ -245,7 +248,8 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         from .sources.staged import staged_items
 
         excludes = tuple(prepared.config.exclude) + options.excludes
-        collected = collect(staged_items(prepared.root, options.paths, prepared.max_file_size, excludes), prepared)
+        items = staged_items(prepared.root, options.paths, prepared.max_file_size, excludes, prepared.repo)
+        collected = collect(items, prepared)
         mode = "staged"
     elif options.history or options.commit_range or options.since or options.branch:
         from .sources.history import scan_history

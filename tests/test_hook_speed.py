@@ -78,27 +78,21 @@ def test_a_staged_scan_starts_few_git_processes(repo: Repo, monkeypatch: pytest.
     assert started == ["rev-parse", "ls-files", "cat-file"]
 
 
-def test_what_toplevel_learns_is_the_repository_state(repo: Repo, tmp_path: Path) -> None:
-    assert gitio.repo_state(repo.path) == (Path(os.path.realpath(repo.path / ".git")), None)  # no commit yet
-    with gitio.remembering():
-        root = gitio.toplevel(repo.path)
-        assert root is not None and gitio.repo_state(root) == gitio.RepoState(Path(os.path.realpath(repo.path / ".git")), None)
+def test_locating_the_work_tree_also_gives_the_repository_state(repo: Repo, tmp_path: Path) -> None:
+    git_dir = Path(os.path.realpath(repo.path / ".git"))
+    assert gitio.repo_state(repo.path) == (git_dir, None)  # no commit yet
+    assert gitio.locate(repo.path) == (Path(os.path.realpath(repo.path)), gitio.RepoState(git_dir, None))
     head = repo.commit("first", **{"a.txt": "a\n"})
     sub = repo.path / "sub"
     sub.mkdir()
-    with gitio.remembering():
-        root = gitio.toplevel(sub)
-        assert root == Path(os.path.realpath(repo.path))
-        learned = gitio.repo_state(root)
-        assert learned.head == head and learned == gitio.repo_state(root)  # the second one asks git
-    with gitio.remembering():
-        assert gitio.toplevel(tmp_path) is None  # not a repository
+    located = gitio.locate(sub)
+    assert located is not None and located.root == Path(os.path.realpath(repo.path))
+    assert located.state == gitio.RepoState(git_dir, head) == gitio.repo_state(located.root)
+    assert gitio.locate(tmp_path) is None  # not a repository
     repo.git("worktree", "add", "-q", str(tmp_path / "wt"))
-    with gitio.remembering():
-        root = gitio.toplevel(tmp_path / "wt")
-        assert root == Path(os.path.realpath(tmp_path / "wt"))
-        state = gitio.repo_state(root)
-    assert state == gitio.repo_state(tmp_path / "wt") and state.git_dir.parent.name == "worktrees"
+    located = gitio.locate(tmp_path / "wt")
+    assert located is not None and located.root == Path(os.path.realpath(tmp_path / "wt"))
+    assert located.state == gitio.repo_state(tmp_path / "wt") and located.state.git_dir.parent.name == "worktrees"
 
 
 def test_a_repository_without_commits_is_scanned_from_its_index(repo: Repo, tmp_path: Path) -> None:

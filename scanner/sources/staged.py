@@ -38,10 +38,16 @@ class _Selection:
 
 
 def staged_items(
-    root: Path, paths: Sequence[Path], max_file_size: int, excludes: Sequence[str] = ()
+    root: Path,
+    paths: Sequence[Path],
+    max_file_size: int,
+    excludes: Sequence[str] = (),
+    state: gitio.RepoState | None = None,
 ) -> Iterator[Chunk | Skipped]:
-    """Chunks of the staged content of ``paths`` (see the module docstring)."""
-    state = gitio.repo_state(root)
+    """Chunks of the staged content of ``paths`` (see the module docstring). ``state``: the
+    repository's git directory and HEAD when the caller already knows them (no git process)."""
+    if state is None:
+        state = gitio.repo_state(root)
     index_file = gitio.hook_index_file(root, state.git_dir)
     files, folders = _split_targets(root, paths)
     selection = _Selection()
