@@ -11,6 +11,6 @@ import sys
 if __name__ == "__main__" and not sys.flags.safe_path and sys.path and sys.path[0] == os.getcwd():
     del sys.path[0]
 
-from .cli import main  # noqa: E402 - after the sys.path guard
+from .cli import console  # noqa: E402 - after the sys.path guard
 
-sys.exit(main())
+console()

@@ -149,7 +149,10 @@ def _active() -> _Store:
 
 def _read(source: _Source) -> _Store | None:
     try:
-        raw = source.path.read_bytes()
+        with open(source.path, "rb") as fh:
+            if not _private(os.fstat(fh.fileno())):
+                return None  # someone else could have written it: compile the ordinary way
+            raw = fh.read()
         head, _, body = raw.partition(b"\n")
         magic, crc = head.split(b" ")
         if magic != FORMAT or int(crc) != crc32(body):
@@ -163,6 +166,12 @@ def _read(source: _Source) -> _Store | None:
     if c_module is not None and not _same_c_module(c_module, store.c_module):
         return None
     return store
+
+
+def _private(st: os.stat_result) -> bool:
+    """A store is unmarshalled only from a file this user owns and no one else may write."""
+    owner = getattr(os, "getuid", None)
+    return (owner is None or st.st_uid == owner()) and not st.st_mode & 0o022
 
 
 def _build_and_write(source: _Source) -> _Store:

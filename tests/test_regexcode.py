@@ -212,3 +212,17 @@ def test_a_pattern_the_store_does_not_hold_is_compiled_normally(store_dir: Path)
     assert compiled.search("a zz123 b").group("secret") == "zz123"
     with pytest.raises(regex.error):
         regexcode.compile_regex("(unbalanced")
+
+
+def test_a_store_others_can_write_is_never_unmarshalled(store_dir: Path) -> None:
+    """A program store is loaded like __pycache__: only from a file no one else can have written."""
+    rules, _v, _r = load_rules()
+    regexcode.compile_regex(rules[0].regex)
+    (path,) = programs(store_dir)
+    source = regexcode._source
+    assert source is not None and regexcode._read(source) is not None
+    path.chmod(0o666)  # group and world writable: someone else may have planted it
+    assert regexcode._read(source) is None
+    regexcode._store = None  # a new run: compiles the ordinary way, and rewrites the store privately
+    assert regexcode.compile_regex(rules[0].regex)._pickled_data == regex.compile(rules[0].regex)._pickled_data
+    assert path.stat().st_mode & 0o022 == 0 and regexcode._read(source) is not None
