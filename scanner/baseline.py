@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from .record import record, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ _TOP_KEYS = {"version", "hash", "salts", "entries"}
 _ENTRY_KEYS = ("path", "rule_id", "fingerprint", "salt", "label", "note")
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     path: str
     rule_id: str
@@ -75,7 +75,7 @@ class Entry:
         return (self.path, self.rule_id, self.fingerprint, self.salt)
 
 
-@dataclass(frozen=True)
+@record
 class Baseline:
     salts: tuple[tuple[str, str], ...]  # (salt id, salt hex), sorted by id
     entries: tuple[Entry, ...]  # sorted, one per key
@@ -182,7 +182,7 @@ def apply_baseline(baseline_file: Path, findings: Iterable[Finding]) -> tuple[li
     return kept, suppressed
 
 
-@dataclass(frozen=True)
+@record
 class Update:
     baseline: Baseline
     added: int
@@ -235,7 +235,7 @@ def find_entries(baseline: Baseline, prefix: str) -> list[Entry]:
 # --- three-way merge (the git merge driver) ----------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class MergeResult:
     baseline: Baseline
     conflicts: tuple[str, ...]

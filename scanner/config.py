@@ -21,7 +21,7 @@ Keys (all optional)::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ KNOWN_KEYS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """The user's configuration (see the module docstring for the keys)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_REGEX_TIMEOUT = 2.0
 
 
-@dataclass(frozen=True)
+@record
 class EngineSettings:
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT
     min_confidence: str = "medium"
@@ -82,7 +82,7 @@ class LineCache:
         self._data[key] = spans
 
 
-@dataclass
+@record(frozen=False)
 class _Compiled:
     rule: Rule
     pattern: Any = None
@@ -129,7 +129,7 @@ class RuleSet:
         return c
 
 
-@dataclass
+@record(frozen=False)
 class ChunkResult:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

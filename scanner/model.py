@@ -7,7 +7,7 @@ ends up in a log line, a traceback or an assertion message by accident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import field, record
 from enum import Enum
 from typing import Any
 
@@ -23,7 +23,7 @@ class OriginKind(str, Enum):
     HISTORY = "history"
 
 
-@dataclass(frozen=True)
+@record
 class Commit:
     """Where a finding entered history."""
 
@@ -34,7 +34,7 @@ class Commit:
     summary: str
 
 
-@dataclass(frozen=True)
+@record
 class Origin:
     """Where a chunk's content comes from: work tree, index or history (blob, commit)."""
 
@@ -48,7 +48,7 @@ class Origin:
         return self.tracked or self.kind is not OriginKind.WORKTREE
 
 
-@dataclass(frozen=True)
+@record
 class Chunk:
     """A unit of text to scan.
 
@@ -70,7 +70,7 @@ class Chunk:
         return line + self.base_line
 
 
-@dataclass(frozen=True)
+@record
 class Example:
     """A rule's own examples: templates that must match (positive) or must not (negative)."""
 
@@ -79,7 +79,7 @@ class Example:
     path: str = "example.txt"  # the file name the examples are scanned as (for paths_only rules)
 
 
-@dataclass(frozen=True)
+@record
 class Allowlist:
     """What a rule ignores: secrets holding a stopword or matching a regex, and paths."""
 
@@ -88,7 +88,7 @@ class Allowlist:
     paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One detection rule, as loaded from a rule file (see scanner.rules)."""
 
@@ -132,7 +132,7 @@ def fingerprint(rule_id: str, path: str, secret: str) -> str:
     return digest.hexdigest()[:32]
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A secret found by a rule: where, how sure, and a fingerprint that survives moves."""
 
@@ -194,7 +194,7 @@ class Finding:
         return data
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     """A file the scan did not read, and why."""
 
@@ -202,7 +202,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class ScanResult:
     """Everything a scan found and did, for the reporters."""
 

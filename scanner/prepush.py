@@ -10,12 +10,12 @@ neither (``all_files``): then the whole pushed branch is scanned.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from .record import record
 
 ZERO = "0" * 40
 
 
-@dataclass(frozen=True)
+@record
 class PushScan:
     commit_range: str | None = None  # FROM..TO
     branch: str | None = None  # the whole pushed branch

@@ -44,7 +44,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from .record import field, record
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ _ALLOW_KEYS = {"stopwords", "regexes", "paths"}
 _EXAMPLE_KEYS = {"positive", "negative", "path"}
 
 
-@dataclass(frozen=True)
+@record
 class RuleFile:
     """The rules and provider specs of one rule file."""
 
@@ -386,7 +386,7 @@ def _read_cache(path: Path) -> tuple[list[Rule], dict[str, Any], dict[str, Any]]
 def _write_cache(path: Path, rules: list[Rule], verify: dict[str, Any], revoke: dict[str, Any]) -> None:
     from .atomic import write_atomic
 
-    from dataclasses import asdict
+    from .record import asdict
 
     payload = json.dumps({"rules": [asdict(r) for r in rules], "verify": verify, "revoke": revoke})
     try:

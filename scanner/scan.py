@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from .record import record, replace
 from pathlib import Path
 
 from . import gitio
@@ -22,7 +22,7 @@ from .sources.decoding import DEFAULT_DEPTH, MARKERS, ContextLines, Decoder
 from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, path_chunks
 
 
-@dataclass(frozen=True)
+@record
 class ScanOptions:
     paths: tuple[Path, ...] = (Path("."),)
     staged: bool = False
@@ -43,7 +43,7 @@ class ScanOptions:
     trust_repo_config: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Prepared:
     """What every mode needs: the repo root, the config and the compiled rules."""
 
@@ -93,7 +93,7 @@ def prepare(options: ScanOptions) -> Prepared:
     )
 
 
-@dataclass
+@record(frozen=False)
 class Collected:
     findings: list[Finding]
     skipped: list[Skipped]
@@ -163,7 +163,7 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-@dataclass(frozen=True)
+@record
 class FileTask:
     root: Path
     rel: str

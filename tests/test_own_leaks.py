@@ -235,7 +235,7 @@ def test_an_internal_error_does_not_print_its_message_without_debug(world: tuple
 
 
 def test_findings_keep_the_secret_out_of_repr_and_equality(tmp_path: Path) -> None:
-    from dataclasses import asdict, replace
+    from scanner.record import asdict, replace
 
     from scanner.scan import ScanOptions, run_scan
 

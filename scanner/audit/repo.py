@@ -18,12 +18,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import gitio
 from ..errors import GitError, LeaktrapError
 from ..model import Finding, ScanResult
+from ..record import replace
 from ..scan import Prepared, ScanOptions, run_scan
 from . import status as st
 from .model import REPO_OK, AuditFinding, AuditSettings, RepoAudit, RepoCounts, Target, Verification, failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ import click
 
 from ..errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from ..model import Finding, Rule
+from ..record import replace
 
 if TYPE_CHECKING:
     from ..config import Config

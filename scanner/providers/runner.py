@@ -10,12 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..model import Finding, redact
+from ..record import replace
 from . import sigv4
 from .audit import AuditLog, window_start
 from .http import ClientSettings, HttpRequest, HttpResponse, UnsafeDestination, check_destination, send

@@ -28,7 +28,7 @@ import bisect
 import re
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from ..record import replace
 from urllib.parse import unquote
 
 from ..detect.prefilter import Prefilter, literal

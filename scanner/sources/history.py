@@ -28,7 +28,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from ..record import field, record, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ..scan import Collected, Prepared, ScanOptions
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """What to walk: revision arguments, path limits, and whether that is the whole history."""
 
@@ -57,7 +57,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class Walk:
     """What the enumeration walk learned, held compactly (no content)."""
 
@@ -68,7 +68,7 @@ class Walk:
     skipped: set[Skipped] = field(default_factory=set)
 
 
-@dataclass
+@record(frozen=False)
 class Hits:
     """Findings per blob (only blobs that had any) and the scan's counters."""
 
@@ -433,7 +433,7 @@ def _child(func: Callable[..., Hits], args: SliceArgs, results: Any, counters: A
 SecretKey = tuple[str, str]  # (rule id, secret)
 
 
-@dataclass
+@record(frozen=False)
 class _Group:
     first: Finding
     blob: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from ..record import field, record
 from pathlib import Path
 
 from .. import config, gitio
@@ -29,7 +29,7 @@ SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 
 
-@dataclass
+@record(frozen=False)
 class _Selection:
     """Index blobs to read (path -> oid) and what was set aside, with why."""
 
