@@ -50,10 +50,6 @@ class BaselineError(InputError):
     label = "baseline error"
 
 
-class ProviderError(LeaktrapError):
-    label = "provider error"
-
-
 def run_guarded(func: Callable[[], int], stderr: TextIO | None = None, debug: bool = False) -> int:
     """Run ``func`` and map every outcome to an exit code.
 

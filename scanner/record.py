@@ -61,10 +61,6 @@ def record(cls: type[T] | None = None, *, frozen: bool = True) -> Any:
     return build if cls is None else build(cls)
 
 
-def is_record(obj: Any) -> bool:
-    return hasattr(type(obj), "__record_fields__")
-
-
 def replace(obj: T, **changes: Any) -> T:
     """A copy of ``obj`` with ``changes`` (a record or a dataclass instance)."""
     fields = getattr(type(obj), "__record_fields__", None)

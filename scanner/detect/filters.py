@@ -41,7 +41,6 @@ _PLACEHOLDER = lazy(
     """
 )
 _UUID = lazy(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_HASH_HEX = lazy(r"(?i)^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$")
 _PATHLIKE = lazy(r"^(?:[~.]?/|[A-Za-z]:\\|\.\.?[/\\])|^[\w.-]+(?:/[\w.-]+){2,}/?$")
 _URL_NO_CREDS = lazy(r"(?i)^[a-z][a-z0-9+.-]*://[^@\s/]+(?:/\S*)?$")
 _CODE_REF = lazy(
@@ -139,10 +138,6 @@ def _dotted_non_code(secret: str) -> bool:
 def is_lock_file(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name in LOCK_FILES
-
-
-def is_hash(secret: str) -> bool:
-    return _HASH_HEX.match(secret) is not None
 
 
 _TEST_PATH = lazy(

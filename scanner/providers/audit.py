@@ -174,10 +174,6 @@ class AuditLog:
         return key
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 

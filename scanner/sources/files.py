@@ -144,15 +144,6 @@ def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]])
     return False
 
 
-def read_chunks(
-    fileset: FileSet, max_file_size: int = DEFAULT_MAX_FILE_SIZE
-) -> Iterator[Chunk | Skipped]:
-    """A Chunk for every readable text file, a Skipped (with the reason) for the rest."""
-    tracked = Origin(tracked=True)
-    for rel in fileset.paths:
-        yield from path_chunks(fileset.root, rel, max_file_size, tracked if rel in fileset.tracked else None)
-
-
 def path_chunks(root: Path, rel: str, max_file_size: int, origin: Origin | None = None) -> Iterator[Chunk | Skipped]:
     full = root / rel
     try:
