@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from .record import record, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from .atomic import write_atomic
 from .digest import sha256
 from .errors import BaselineError
 from .model import Finding
+from .record import record, replace
 
 FORMAT_VERSION = 1
 HASH = "hmac-sha256"

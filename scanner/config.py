@@ -21,12 +21,12 @@ Keys (all optional)::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .model import CONFIDENCES
+from .record import field, record
 
 if TYPE_CHECKING:
     from .pathmatch import PathMatcher
@@ -60,21 +60,21 @@ class Config:
 
 def check_patterns(patterns: Iterable[str], where: str) -> None:
     """Every gitignore-style pattern must compile: a bad one is the user's error, not a crash mid-scan."""
-    from .pathmatch import path_spec
+    from .pathmatch import PathMatcher
 
     for pattern in patterns:
         try:
-            path_spec([pattern])
+            PathMatcher([pattern])
         except Exception as exc:  # noqa: BLE001 - pathspec raises its own types, re.error, ValueError
             raise ConfigError(f"{where}: invalid path pattern {pattern!r} ({type(exc).__name__})") from None
 
 
 def exclude_spec(patterns: Sequence[str]) -> PathMatcher:
     """The compiled exclude patterns (config ``exclude`` and ``--exclude``)."""
-    from .pathmatch import path_spec
+    from .pathmatch import PathMatcher
 
     check_patterns(patterns, "exclude")
-    return path_spec(patterns)
+    return PathMatcher(patterns)
 
 
 def find_config(start: Path) -> Path | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,8 @@ from .detect import filters
 from .detect.entropy import shannon
 from .detect.prefilter import Prefilter
 from .model import CONFIDENCES, Chunk, Finding, Rule, fingerprint, redact
-from .pathmatch import PathMatcher, path_spec
+from .pathmatch import PathMatcher
+from .record import field, record
 from .regexcode import compile_regex
 
 if TYPE_CHECKING:
@@ -122,8 +122,8 @@ class RuleSet:
                 rule=rule,
                 pattern=compile_regex(rule.regex),
                 allow=tuple(compile_regex(r) for r in rule.allowlist.regexes),
-                paths=path_spec(rule.allowlist.paths) if rule.allowlist.paths else None,
-                only=path_spec(rule.paths_only) if rule.paths_only else None,
+                paths=PathMatcher(rule.allowlist.paths) if rule.allowlist.paths else None,
+                only=PathMatcher(rule.paths_only) if rule.paths_only else None,
             )
             self._compiled[idx] = c
         return c

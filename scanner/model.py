@@ -7,11 +7,11 @@ ends up in a log line, a traceback or an assertion message by accident.
 
 from __future__ import annotations
 
-from .record import field, record
 from enum import Enum
 from typing import Any
 
 from .digest import sha256
+from .record import field, record
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 CONFIDENCES = ("high", "medium", "low")

@@ -51,10 +51,6 @@ class PathMatcher:
         return False
 
 
-def path_spec(patterns: Iterable[str]) -> PathMatcher:
-    return PathMatcher(patterns)
-
-
 def translate(line: str) -> Translation:
     """pathspec's reading of one gitignore pattern (kept in the program store; raises
     what pathspec raises for an invalid pattern)."""

@@ -10,6 +10,7 @@ neither (``all_files``): then the whole pushed branch is scanned.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
 from .record import record
 
 ZERO = "0" * 40

@@ -44,7 +44,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from .record import field, record
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from . import regexcode
 from .digest import blake2b
 from .errors import RuleError
 from .model import CONFIDENCES, SEVERITIES, Allowlist, Example, Rule
+from .record import field, record
 
 # Parsing a rule file (TOML, regex checks, example templates) happens only when the
 # parsed-rules cache misses: tomllib, regex and scanner.template are imported there.

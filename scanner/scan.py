@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from .record import record, replace
 from pathlib import Path
 
 from . import gitio
@@ -17,6 +16,7 @@ from .config import Config, find_config, load_config
 from .engine import EngineSettings, RuleSet, scan_chunk
 from .errors import UsageError
 from .model import Chunk, Finding, Origin, Rule, ScanResult, Skipped
+from .record import record, replace
 from .rules import cache_dir, load_rules
 from .sources.decoding import DEFAULT_DEPTH, MARKERS, ContextLines, Decoder
 from .sources.files import DEFAULT_MAX_FILE_SIZE, discover, path_chunks

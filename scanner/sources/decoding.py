@@ -28,11 +28,11 @@ import bisect
 import re
 from array import array
 from collections.abc import Iterator, Sequence
-from ..record import replace
 from urllib.parse import unquote
 
 from ..detect.prefilter import Prefilter, literal
 from ..model import Chunk
+from ..record import replace
 
 CONTEXT_WORDS = (
     "secret", "token", "pass", "pwd", "key", "auth", "cred", "basic", "bearer", "private",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from ..record import record
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import config, gitio
 from ..model import Chunk, Origin, Skipped
+from ..record import record
 from . import notebooks
 from .text import decode
 

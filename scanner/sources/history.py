@@ -28,7 +28,6 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from ..record import field, record, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,7 @@ from .. import config, gitio
 from ..errors import LeaktrapError, UsageError
 from ..model import Chunk, Commit, Finding, Origin, OriginKind, Skipped, fingerprint
 from ..progress import Progress
+from ..record import field, record, replace
 from .decoding import Decoder
 from .files import bytes_chunks
 from .staged import GITLINK_MODE, REGULAR_MODES, SYMLINK_MODE

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from ..record import field, record
 from pathlib import Path
 
 from .. import config, gitio
 from ..errors import UsageError
 from ..model import Chunk, Origin, OriginKind, Skipped
+from ..record import field, record
 from .files import bytes_chunks
 
 REGULAR_MODES = ("100644", "100755")
