@@ -19,6 +19,13 @@ D3 = "2021-03-06T05:06:07+00:00"
 D4 = "2021-03-07T05:06:07+00:00"
 
 
+@pytest.fixture(autouse=True, params=["memory", "disk"])
+def walk_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the walk's tables in memory and on disk (SQLite): same results."""
+    monkeypatch.setenv("LEAKTRAP_HISTORY_MEMORY_OBJECTS", "0" if request.param == "disk" else "1000000000")
+    return str(request.param)
+
+
 def history(where: Path, *args: str) -> tuple[int, dict, str]:
     res = run_cli("scan", "--history", "--format", "json", "--no-baseline", *args, cwd=where)
     assert res.code in (0, 1), res.err
@@ -361,3 +368,49 @@ def test_progress_line_counts_blobs_bytes_rate_and_eta() -> None:
     with Progress("history", enabled=False, stream=quiet) as off:
         off.advance(10)
     assert quiet.getvalue() == ""
+
+
+def test_the_scratch_folder_is_private_and_removed_after_a_scan(repo: Repo, tmp_path: Path, walk_store: str) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    seen: list[int] = []
+    repo.commit("c", D1, **{"a.txt": f"{token(GH, 60)}\n"})
+    # watch the folder while the scan runs: a history scan of this size is quick, so poll hard
+    import threading
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            for entry in scratch.iterdir():
+                try:
+                    seen.append(entry.stat().st_mode & 0o777)
+                except FileNotFoundError:
+                    pass
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        res = run_cli("scan", "--history", "--no-baseline", cwd=repo.path, env={"TMPDIR": str(scratch)})
+    finally:
+        stop.set()
+        watcher.join()
+    assert res.code == 1, res.err
+    assert list(scratch.iterdir()) == []
+    if walk_store == "disk":
+        assert seen and set(seen) == {0o700}
+    else:
+        assert seen == []
+
+
+def test_the_scratch_folder_is_removed_when_the_scan_fails(repo: Repo, tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    repo.commit("c", D1, **{"a.txt": f"{token(GH, 61)}\n"})
+    blob = repo.git("rev-parse", "HEAD:a.txt").strip()
+    obj = repo.path / ".git" / "objects" / blob[:2] / blob[2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"not zlib data at all")
+    res = run_cli("scan", "--history", cwd=repo.path, env={"TMPDIR": str(scratch)})
+    assert res.code == 2 and "Traceback" not in res.err, res.err
+    assert list(scratch.iterdir()) == []

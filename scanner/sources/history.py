@@ -10,6 +10,8 @@ Three streams, never a process per commit or per object:
    run while the walk runs, gives the pack order (and sizes, for progress),
    and one ``git cat-file --batch`` process streams each unique blob once in
    that order (git inflates the next blobs while this process scans);
+   the walk's tables (first sightings, pack order) live in a scratch SQLite
+   database (``walkstore``), so memory does not grow with the history;
 3. findings are grouped per (rule, secret, path lineage): the same secret in
    many versions of a file is one finding, with the first commit, and the
    number of blobs it appeared in.
@@ -25,13 +27,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import sys
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pathspec
 
 from .. import config, gitio
 from ..errors import LeaktrapError, UsageError
@@ -41,8 +44,10 @@ from ..record import field, record, replace
 from .decoding import Decoder
 from .files import bytes_chunks
 from .staged import GITLINK_MODE, REGULAR_MODES, SYMLINK_MODE
+from .walkstore import BATCH_ROWS, MEMORY_OBJECTS, WHOLE, DiskStore, MemoryListing, MemoryStore, PackListing, Span, StoreError, WalkStore
 
 if TYPE_CHECKING:
+    from ..pathmatch import PathMatcher
     from ..scan import Collected, Prepared, ScanOptions
 
 
@@ -59,12 +64,9 @@ class Plan:
 
 @record(frozen=False)
 class Walk:
-    """What the enumeration walk learned, held compactly (no content)."""
+    """What the enumeration walk learned: its tables on disk (no content), skipped paths in memory."""
 
-    commits: list[str] = field(default_factory=list)
-    first: dict[str, tuple[int, str]] = field(default_factory=dict)  # blob -> (commit index, path)
-    deleted: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # commit -> [(blob, path)]
-    parents: set[str] = field(default_factory=set)
+    store: WalkStore
     skipped: set[Skipped] = field(default_factory=set)
 
 
@@ -86,13 +88,43 @@ def scan_history(prepared: Prepared, options: ScanOptions) -> Collected:
     gitio.git_dir(root)
     plan = make_plan(root, options)
     excludes = tuple(prepared.config.exclude) + tuple(options.excludes)
-    packed = Packed(root)
-    walk = enumerate_blobs(root, plan, excludes)
-    hits = scan_blobs(root, walk, prepared, options.progress, options.jobs, packed.listing())
-    findings = attribute(root, plan, walk, hits)
+    with _store(root) as store:
+        packed = Packed(root, store.listing_target())
+        try:
+            walk = enumerate_blobs(root, plan, store, excludes)
+        finally:
+            listing = packed.listing()  # the thread writes into the folder: wait before it goes
+        store.finish(listing)  # type: ignore[arg-type]
+        hits = scan_blobs(root, walk, prepared, options.progress, options.jobs)
+        findings = attribute(root, plan, walk, hits)
     warnings = list(plan.warnings) + hits.warnings
     skipped = sorted(walk.skipped | hits.skipped, key=lambda s: (s.path, s.reason))
     return Collected(findings, skipped, warnings, hits.blobs, hits.bytes)
+
+
+MEMORY_OBJECTS_ENV = "LEAKTRAP_HISTORY_MEMORY_OBJECTS"  # tuning and tests: 0 always puts the walk on disk
+
+
+@contextmanager
+def _store(root: Path) -> Iterator[WalkStore]:
+    """The walk's tables: in memory for a repository of up to ``MEMORY_OBJECTS`` objects,
+    else on disk in a private folder (0700) deleted when the scan ends."""
+    limit = os.environ.get(MEMORY_OBJECTS_ENV, "")
+    if gitio.object_count(root) <= (int(limit) if limit.isdigit() else MEMORY_OBJECTS):
+        yield MemoryStore()
+        return
+    try:
+        folder = tempfile.mkdtemp(prefix="leaktrap-history-")
+    except OSError as exc:
+        raise StoreError(f"cannot make a scratch folder for the history scan in {tempfile.gettempdir()}: {exc}") from None
+    try:
+        store = DiskStore(Path(folder))
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- what to walk
@@ -159,23 +191,24 @@ def _pathspecs(root: Path, paths: Sequence[Path]) -> tuple[str, ...]:
 # ---------------------------------------------------------------- enumeration
 
 
-def enumerate_blobs(root: Path, plan: Plan, excludes: Sequence[str] = ()) -> Walk:
+def enumerate_blobs(root: Path, plan: Plan, store: WalkStore, excludes: Sequence[str] = ()) -> Walk:
     """One walk, oldest first: each blob's first (commit, path); deletions where files were added."""
-    walk = Walk()
+    walk = Walk(store)
     if not plan.revs:
         return walk
     spec = config.exclude_spec(excludes) if excludes else None
     for commit in gitio.walk_changes(root, plan.revs, pathspecs=plan.pathspecs):
-        idx = len(walk.commits)
-        walk.commits.append(commit.sha)
+        idx = store.add_commit(commit.sha)
         if plan.windowed:
-            walk.parents.update(commit.parents)
+            store.add_parents(commit.parents)
         _record(walk, idx, commit.changes, spec)
     return walk
 
 
-def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.PathSpec | None) -> None:  # type: ignore[type-arg]
-    added = False
+def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: PathMatcher | None) -> None:
+    """A commit's regular files go to the store (which keeps only a blob's first sighting);
+    its deletions too when it added any (what a rename looks like, for lineage)."""
+    added: list[tuple[str, str]] = []
     deleted: list[tuple[str, str]] = []
     for change in changes:
         if change.status.startswith("D") or change.new_mode == "000000":
@@ -185,123 +218,122 @@ def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: pathspec.Pa
             walk.skipped.add(Skipped(change.path, "submodule (not scanned; scan it on its own)"))
         elif change.new_mode == SYMLINK_MODE:
             walk.skipped.add(Skipped(change.path, "symlink (not followed)"))
-        elif change.new_mode in REGULAR_MODES and change.new_oid not in walk.first:
-            if spec is None or not spec.match_file(change.path):
-                walk.first[change.new_oid] = (idx, sys.intern(change.path))  # versions of a file share its path
-                added = True
-    if added and deleted:
-        walk.deleted[idx] = deleted
+        elif change.new_mode in REGULAR_MODES and (spec is None or not spec.match_file(change.path)):
+            added.append((change.new_oid, change.path))
+    if added:
+        walk.store.add_blobs(idx, added)
+        if deleted:
+            walk.store.add_deleted(idx, deleted)
 
 
 # ---------------------------------------------------------------- reading and scanning
 
 
 class Packed:
-    """The repository's blobs in pack order (the fast order to inflate), listed by a thread
-    while the walk runs (both are mostly git's work, on another core)."""
+    """The repository's blobs in pack order (the fast order to inflate), listed into
+    ``pack.db`` by a thread while the walk runs (both are mostly git's work, on another core)."""
 
-    def __init__(self, root: Path) -> None:
-        self._listing: list[tuple[str, int]] = []
+    def __init__(self, root: Path, target: MemoryListing | PackListing) -> None:
+        self._target = target
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._list, args=(root,), name="leaktrap-pack-order", daemon=True)
         self._thread.start()
 
     def _list(self, root: Path) -> None:
         try:
-            self._listing = list(gitio.blobs_in_pack_order(root))
+            self._target.write(gitio.blobs_in_pack_order(root))
         except BaseException as exc:  # noqa: BLE001 - raised by listing()
             self._error = exc
 
-    def listing(self) -> list[tuple[str, int]]:
+    def listing(self) -> MemoryListing | PackListing:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._listing
+        return self._target
 
 
-def read_order(walk: Walk, listing: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
-    """The walk's blobs in pack order, with their sizes (``listing``: every blob, in pack order)."""
-    order: list[str] = []
-    sizes: list[int] = []
-    if not walk.first:
-        return order, sizes
-    wanted = walk.first
-    for oid, size in listing:
-        if oid in wanted:
-            order.append(oid)
-            sizes.append(size)
-    if len(order) != len(wanted):  # objects from alternates or promisor remotes: keep them all
-        seen = set(order)
-        rest = [oid for oid in wanted if oid not in seen]
-        order += rest
-        sizes += [0] * len(rest)
-    return order, sizes
-
-
-def scan_blobs(
-    root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int, listing: list[tuple[str, int]]
-) -> Hits:
-    """Every blob of the walk scanned once, in one process or in byte-balanced slices over several.
-    ``listing``: every blob of the repository, in pack order."""
-    order, sizes = read_order(walk, listing)
-    order, sizes, oversized = _drop_oversized(order, sizes, walk.first, prepared.max_file_size)
-    total = sum(sizes)
+def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs: int) -> Hits:
+    """Every blob of the walk scanned once, in pack order, in one process or in byte-balanced
+    runs over several. Blobs over the size limit are skipped before anything reads them
+    (git would inflate them whole just for us to drop them); their sizes come from the listing."""
+    store, limit = walk.store, prepared.max_file_size
+    oversized = {Skipped(path, f"larger than the size limit ({size} > {limit} bytes)") for path, size in store.oversized(limit)}
+    count, total = store.count(limit)
     workers = _worker_count(jobs, total)
-    with Progress("history", total_items=len(order), total_bytes=total, enabled=progress) as bar:
+    with Progress("history", total_items=count, total_bytes=total, enabled=progress) as bar:
         if workers <= 1:
-            parts = [scan_slice(root, order, walk.first, prepared, bar.advance)]
+            parts = [scan_slice(root, store, WHOLE, prepared, bar.advance)]
         else:
-            slices = _byte_slices(order, sizes, workers)
-            parts = _run_slices(scan_slice, [(root, s, walk.first, prepared) for s in slices], bar)
+            spans = store.slices(limit, workers)
+            parts = _run_slices(scan_slice, [(root, store, span, prepared) for span in spans], bar)
     merged = merge_hits(parts)
     merged.skipped |= oversized
     merged.blobs += len(oversized)
     return merged
 
 
-def _drop_oversized(
-    order: list[str], sizes: list[int], first: dict[str, tuple[int, str]], limit: int
-) -> tuple[list[str], list[int], set[Skipped]]:
-    """Blobs over the size limit are skipped before anything reads them (git would inflate
-    them whole just for us to drop them); their sizes come from the pack-order listing."""
-    keep_order: list[str] = []
-    keep_sizes: list[int] = []
-    skipped: set[Skipped] = set()
-    for oid, size in zip(order, sizes):
-        if size > limit:
-            skipped.add(Skipped(first[oid][1], f"larger than the size limit ({size} > {limit} bytes)"))
-        else:
-            keep_order.append(oid)
-            keep_sizes.append(size)
-    return keep_order, keep_sizes, skipped
-
-
 def scan_slice(
     root: Path,
-    oids: list[str],
-    first: dict[str, tuple[int, str]],
+    store: WalkStore,
+    span: Span,
     prepared: Prepared,
     advance: Callable[[int], None],
 ) -> Hits:
-    """Read ``oids`` through one cat-file process and scan each; findings kept per blob.
+    """Read one run of the pack order (``span``: first and last position) through one
+    cat-file process and scan each blob; findings kept per blob. This thread takes the
+    run's (id, path) from the store a batch at a time, ahead of git: the ids go to the
+    thread that writes them to git, the pairs to ``paths``, popped as git answers in order.
 
     No reading thread: git inflates the next blobs into the pipe while this one is
     scanned, and a thread that took them out sooner would fight the scan for the GIL
     (measured: slower, not faster)."""
     hits = Hits()
     decoder = Decoder(prepared.decode_depth) if prepared.decode_depth > 0 else None
-    for blob in gitio.read_blobs(root, oids, max_size=prepared.max_file_size):
-        path = first[blob.oid][1]
-        hits.blobs += 1
-        advance(blob.size)
-        if blob.data is None:
-            hits.skipped.add(Skipped(path, f"larger than the size limit (> {prepared.max_file_size} bytes)"))
-            continue
-        hits.bytes += len(blob.data)
-        oid = blob.oid
-        items = list(bytes_chunks(path, blob.data, origin=Origin(OriginKind.HISTORY, blob=oid)))
-        del blob  # only the text is kept while it is scanned: a big blob is not held twice
-        _scan_items(oid, items, prepared, decoder, hits)
+    limit = prepared.max_file_size
+    count = store.run_count(span, limit)
+    batches = store.batches(span, limit)
+    paths: deque[tuple[str, bytes | str]] = deque()  # handed to git, not yet read back
+    to_git: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+
+    def refill() -> bool:
+        """The next batch; False once the run is all handed out. ``cat-file --buffer`` holds
+        its last answer back until more input comes or the input ends, so while this side
+        waits for a blob, either a whole batch of requests (4,096 answers, at least 190 KB)
+        is queued behind it, or git has seen the end of its input."""
+        batch = next(batches, None)
+        if batch:
+            paths.extend(batch)
+            to_git.put([oid for oid, _path in batch])
+        if batch is None or len(batch) < BATCH_ROWS:
+            to_git.put(None)
+            return False
+        return True
+
+    def feed() -> Iterator[list[str]]:  # iterated by the thread that writes to git
+        while (oids := to_git.get()) is not None:
+            yield oids
+
+    more = refill()
+    try:
+        for blob in gitio.read_blob_chunks(root, feed(), count=count, max_size=limit):
+            oid, raw = paths.popleft()
+            if more and len(paths) < BATCH_ROWS:  # a batch still ahead of git: see refill
+                more = refill()
+            path = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape")
+            if blob.oid != oid:
+                raise gitio.GitError(f"git cat-file returned object {blob.oid}, not {oid}")
+            hits.blobs += 1
+            advance(blob.size)
+            if blob.data is None:
+                hits.skipped.add(Skipped(path, f"larger than the size limit (> {limit} bytes)"))
+                continue
+            hits.bytes += len(blob.data)
+            items = list(bytes_chunks(path, blob.data, origin=Origin(OriginKind.HISTORY, blob=oid)))
+            del blob  # only the text is kept while it is scanned: a big blob is not held twice
+            _scan_items(oid, items, prepared, decoder, hits)
+    finally:
+        to_git.put(None)  # a feeder still waiting ends
+        batches.close()
     return hits
 
 
@@ -332,7 +364,7 @@ def _scan_items(oid: str, items: list[Chunk | Skipped], prepared: Prepared, deco
 # ---------------------------------------------------------------- several processes
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves
-SliceArgs = tuple[Path, list[str], dict[str, tuple[int, str]], "Prepared"]
+SliceArgs = tuple[Path, WalkStore, Span, "Prepared"]
 
 
 def _worker_count(jobs: int, total_bytes: int) -> int:
@@ -345,17 +377,6 @@ def _worker_count(jobs: int, total_bytes: int) -> int:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, 8))
-
-
-def _byte_slices(order: list[str], sizes: list[int], n: int) -> list[list[str]]:
-    """``n`` contiguous runs of the pack order holding about the same number of bytes each."""
-    total = sum(sizes) or 1
-    slices: list[list[str]] = [[] for _ in range(n)]
-    done = 0
-    for oid, size in zip(order, sizes):
-        slices[min(n - 1, done * n // total)].append(oid)
-        done += size
-    return [s for s in slices if s]
 
 
 def _run_slices(func: Callable[..., Hits], jobs: list[SliceArgs], bar: Progress) -> list[Hits]:
@@ -450,20 +471,22 @@ def attribute(root: Path, plan: Plan, walk: Walk, hits: Hits) -> list[Finding]:
         groups = _drop_base_secrets(root, walk, groups)
     if not groups:
         return []
-    metas = gitio.commit_metadata(root, sorted({walk.commits[g.commit] for g in groups.values()}))
+    shas = {g.commit: walk.store.commit_sha(g.commit) for g in groups.values()}
+    metas = gitio.commit_metadata(root, sorted(set(shas.values())))
     at_head = _present_at_head(root, plan, hits, {(g.first.rule_id, g.first.secret) for g in groups.values()})
-    return [_finding(g, walk, metas, at_head) for g in groups.values()]
+    return [_finding(g, shas[g.commit], metas, at_head) for g in groups.values()]
 
 
 def _group(walk: Walk, hits: Hits) -> dict[tuple[str, str, str], _Group]:
     """Oldest blob first; a path inherits the lineage of a file deleted in the same commit
     that held the same secret (a rename or a move, with or without edits)."""
-    blobs = sorted(hits.by_blob, key=lambda b: walk.first[b])
+    firsts = {b: _first(walk, b) for b in hits.by_blob}
+    blobs = sorted(hits.by_blob, key=lambda b: firsts[b])
     secrets_of = {b: {(f.rule_id, f.secret) for f in hits.by_blob[b]} for b in blobs}
     lineage: dict[tuple[SecretKey, str], str] = {}
     groups: dict[tuple[str, str, str], _Group] = {}
     for blob in blobs:
-        commit, path = walk.first[blob]
+        commit, path = firsts[blob]
         for finding in sorted(hits.by_blob[blob], key=lambda f: (f.line, f.column, f.rule_id)):
             key: SecretKey = (finding.rule_id, finding.secret)
             origin_path = _lineage(key, commit, path, walk, secrets_of, lineage)
@@ -488,10 +511,10 @@ def _lineage(
     if known is not None:
         return known
     origin = path
-    for old_blob, _old_path in walk.deleted.get(commit, ()):
-        if key in secrets_of.get(old_blob, ()) and old_blob in walk.first:
-            old_first = walk.first[old_blob][1]
-            origin = lineage.get((key, old_first), old_first)
+    for old_blob, _old_path in walk.store.deleted_in(commit):
+        old = walk.store.first(old_blob) if key in secrets_of.get(old_blob, ()) else None
+        if old is not None:
+            origin = lineage.get((key, old[1]), old[1])
             break
     lineage[(key, path)] = origin
     return origin
@@ -499,7 +522,7 @@ def _lineage(
 
 def _drop_base_secrets(root: Path, walk: Walk, groups: dict[tuple[str, str, str], _Group]) -> dict[tuple[str, str, str], _Group]:
     """In a range or a date window: forget secrets already present just outside it."""
-    boundary = sorted(walk.parents.difference(walk.commits))
+    boundary = walk.store.boundary()
     if not boundary:
         return groups
     old = gitio.grep_fixed(root, sorted({g.first.secret for g in groups.values()}), boundary)
@@ -521,9 +544,15 @@ def _present_at_head(root: Path, plan: Plan, hits: Hits, keys: set[SecretKey]) -
     return present
 
 
-def _finding(group: _Group, walk: Walk, metas: dict[str, gitio.CommitMeta], at_head: set[SecretKey]) -> Finding:
+def _first(walk: Walk, blob: str) -> tuple[int, str]:
+    first = walk.store.first(blob)
+    if first is None:  # every scanned blob came from the walk
+        raise StoreError(f"history scan: blob {blob} was read but never walked")
+    return first
+
+
+def _finding(group: _Group, sha: str, metas: dict[str, gitio.CommitMeta], at_head: set[SecretKey]) -> Finding:
     f = group.first
-    sha = walk.commits[group.commit]
     meta = metas.get(sha)
     commit = Commit(
         sha=sha,
