@@ -55,7 +55,8 @@ def build(repo: Path, blobs: int) -> list[str]:
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=repo, stdin=subprocess.PIPE)
     assert proc.stdin is not None
-    plant = {i * PLANT_EVERY + PLANT_EVERY // 2: s for i, s in enumerate(secrets)}
+    step = blobs // len(secrets)
+    plant = {i * step + step // 2: s for i, s in enumerate(secrets)}
     n = 0
     for c in range(blobs // PER_COMMIT):
         out = bytearray(b"commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata 2\nc\n" % (1_600_000_000 + c))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import Repo, token
+from conftest import Repo, run_cli, token
 from scanner.sources import walkstore
 from scanner.sources.walkstore import WHOLE, DiskStore, MemoryListing, MemoryStore, PackListing, StoreError, byte_slices
 
@@ -119,3 +121,52 @@ def test_every_blob_is_read_whatever_the_batch_boundaries(
     result = done[0]
     assert result.files == blobs
     assert sorted(f.secret for f in result.findings) == sorted(secrets)
+
+
+def test_pack_index_entries_match_git_show_index(repo: Repo) -> None:
+    from scanner import gitio
+
+    for i in range(3):
+        repo.commit(f"c{i}", **{f"f{i}.txt": f"content {i}\n" * (i + 1)})
+    repo.git("repack", "-a", "-d", "-q")
+    (idx,) = gitio.pack_indexes(repo.path)
+    ours = {oid: off for oids, offs in gitio.pack_index_entries(idx, 20) for oid, off in zip(oids, offs)}
+    shown = subprocess.run(["git", "show-index"], stdin=idx.open("rb"), capture_output=True, text=True, check=True).stdout
+    theirs = {line.split()[1]: int(line.split()[0]) for line in shown.splitlines()}
+    assert ours == theirs and len(ours) >= 9  # 3 commits, 3 trees, 3 blobs
+
+
+def test_a_truncated_pack_index_is_a_git_error(tmp_path: Path) -> None:
+    from scanner import gitio
+    from scanner.errors import GitError
+
+    idx = tmp_path / "pack-x.idx"
+    idx.write_bytes(b"\xfftOc" + (2).to_bytes(4, "big") + (0).to_bytes(4 * 255, "big") + (5).to_bytes(4, "big") + b"\0" * 30)
+    with pytest.raises(GitError, match="truncated pack index"):
+        list(gitio.pack_index_entries(idx, 20))
+    idx.write_bytes(b"PACK" + b"\0" * 2000)
+    with pytest.raises(GitError, match="not a version 2 pack index"):
+        list(gitio.pack_index_entries(idx, 20))
+
+
+def test_packed_loose_and_twice_packed_objects_scan_the_same_on_disk_and_in_memory(repo: Repo) -> None:
+    """Disk mode lists packs itself: objects in two packs, loose objects and sizes taken from
+    the packs (a blob over the limit is skipped before it is read, with its size)."""
+    secrets = [token("ghp_{alnum:36}", f"packs{i}") for i in range(4)]
+    repo.commit("one", **{"a.txt": f"{secrets[0]}\n", "big.txt": "x" * 5000 + "\n"})
+    repo.git("repack", "-d", "-q")  # pack 1
+    repo.commit("two", **{"b.txt": f"{secrets[1]}\n"})
+    repo.git("repack", "-a", "-q")  # pack 2 holds everything again; pack 1 stays: objects in two packs
+    repo.commit("three", **{"c.txt": f"{secrets[2]}\n", "a.txt": f"{secrets[3]}\n"})  # loose
+    reports = {}
+    for kind, limit in (("disk", "0"), ("memory", "1000000000")):
+        res = run_cli("scan", "--history", "--no-baseline", "--format", "json", "--max-file-size", "1000",
+                      cwd=repo.path, env={"LEAKTRAP_HISTORY_MEMORY_OBJECTS": limit})
+        assert res.code == 1, res.err
+        reports[kind] = json.loads(res.out)
+    assert len(list((repo.path / ".git" / "objects" / "pack").glob("*.idx"))) == 2
+    strip = lambda doc: sorted((f["path"], f["line"], f["rule_id"], f["commit"]["sha"], f["occurrences"]) for f in doc["findings"])  # noqa: E731
+    assert strip(reports["disk"]) == strip(reports["memory"])
+    assert len(reports["disk"]["findings"]) == 4
+    assert reports["disk"]["skipped"] == reports["memory"]["skipped"]
+    assert any("5001 > 1000 bytes" in s["reason"] for s in reports["disk"]["skipped"]), reports["disk"]["skipped"]

@@ -241,7 +241,7 @@ class Packed:
 
     def _list(self, root: Path) -> None:
         try:
-            self._target.write(gitio.blobs_in_pack_order(root))
+            self._target.fill(root)
         except BaseException as exc:  # noqa: BLE001 - raised by listing()
             self._error = exc
 
