@@ -3,21 +3,22 @@
 A history scan must know, for every unique blob, the commit and path where it
 first appeared (attribution without a second read), plus the pack order and
 size of each blob (the fast order to read them). Held as Python objects that
-costs about 600 bytes per blob: nothing for a repository of 20,000 blobs,
-120 MB at 200,000, gigabytes for the largest public histories.
+costs about 300 bytes per blob (measured: 63 MB more at 200,000 blobs, 290 MB
+more at 800,000), gigabytes for the largest public histories.
 
 So there are two stores with one interface, chosen before the walk from the
 repository's object count (``git count-objects``):
 
 * ``MemoryStore`` (up to ``MEMORY_OBJECTS`` objects): dicts and lists, the
-  fastest; its tables stay under about 60 MB by that limit;
-* ``DiskStore`` (above it): two SQLite files in a private scratch folder,
-  ``walk.db`` (commits, first sightings, deletions, parents), written by the
-  walk, and ``pack.db`` (the pack-order listing), written by a thread while
-  the walk runs. SQLite keeps a bounded page cache per connection and does
-  the join and the ordering in C, so memory stays flat however long the
-  history (measured by ``bench/memory.py``). The folder holds object ids and
-  paths, never content, and is deleted when the scan ends.
+  fastest; its tables stay under about 40 MB by that limit;
+* ``DiskStore`` (above it): SQLite files in a private scratch folder,
+  ``walk.db`` (commits, sightings, deletions, parents, then the read order),
+  written by the walk, and ``pack.db`` (the pack-order listing, from the pack
+  indexes), written by a thread while the walk runs. SQLite keeps a bounded
+  page cache per connection and does the sorting and joining in C, so memory
+  stays flat however long the history (``bench/memory.py``: 36 MB at 200,000
+  and at 800,000 blobs). The folder holds object ids and paths, never
+  content, and is deleted when the scan ends.
 
 Both stores number the blobs to read by their position in the read order;
 a worker process reads one run of positions: ``run_count`` says how many
