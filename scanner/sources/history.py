@@ -93,8 +93,8 @@ def scan_history(prepared: Prepared, options: ScanOptions) -> Collected:
         try:
             walk = enumerate_blobs(root, plan, store, excludes)
         finally:
-            listing = packed.listing()  # the thread writes into the folder: wait before it goes
-        store.finish(listing)  # type: ignore[arg-type]
+            packed.join()  # the thread writes into the scratch folder: wait before it goes
+        store.finish(packed.listing())  # type: ignore[arg-type]
         hits = scan_blobs(root, walk, prepared, options.progress, options.jobs)
         findings = attribute(root, plan, walk, hits)
     warnings = list(plan.warnings) + hits.warnings
@@ -244,6 +244,9 @@ class Packed:
             self._target.fill(root)
         except BaseException as exc:  # noqa: BLE001 - raised by listing()
             self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
 
     def listing(self) -> MemoryListing | PackListing:
         self._thread.join()
