@@ -7,6 +7,7 @@ returns is data (a ScanResult) for the reporters.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -215,7 +216,9 @@ OWN_DATA_DIR = ".leaktrap"  # the audit log and its key live here
 
 def _scan_files(options: ScanOptions, prepared: Prepared, skip: Path | None = None) -> Collected:
     """The files of ``options.paths``, never leaktrap's own data: the baseline (salted
-    hashes, whose salt looks like a secret) and the ``.leaktrap/`` folder (audit log)."""
+    hashes, whose salt looks like a secret) and the ``.leaktrap/`` folder (audit log).
+    Unless the repository is not trusted: then they are the repository's files like any
+    other (see ``_is_own_data``)."""
     tasks, skipped = file_tasks(options, prepared)
     own_dir = (prepared.root / OWN_DATA_DIR).resolve()
     skip_real = skip.resolve() if skip is not None and skip.exists() else None
@@ -224,7 +227,8 @@ def _scan_files(options: ScanOptions, prepared: Prepared, skip: Path | None = No
         full = (task.root / task.rel).resolve()
         return full == skip_real or own_dir in full.parents
 
-    tasks = [t for t in tasks if not ours(t)]
+    if options.trust_repo_config:
+        tasks = [t for t in tasks if not ours(t)]
     from .parallel import worker_count, scan_tasks_parallel
 
     jobs = worker_count(options.jobs, sum(t.size for t in tasks), len(tasks))
@@ -261,7 +265,8 @@ def run_scan(options: ScanOptions) -> tuple[ScanResult, Prepared]:
         mode = "files"
     to_root = _path_mapper(options, prepared, mode)
     own_rel = _own_baseline_rel(options, prepared)
-    findings = sorted((f for f in collected.findings if not _is_own_data(to_root(f.path), own_rel)), key=_order)
+    trusted = options.trust_repo_config
+    findings = sorted((f for f in collected.findings if not _is_own_data(f, to_root(f.path), own_rel, trusted)), key=_order)
     baseline_label: str | None = None
     suppressed = 0
     if baseline_file is not None:
@@ -295,9 +300,18 @@ def _own_baseline_rel(options: ScanOptions, prepared: Prepared) -> str:
         return ""
 
 
-def _is_own_data(root_path: str, own_baseline: str) -> bool:
-    """leaktrap's own files (the baseline, the audit log folder) in the index or history."""
-    return root_path == own_baseline or root_path.startswith(OWN_DATA_DIR + "/")
+SALT_ID = re.compile(r"[0-9a-f]{12}")  # how a baseline names its salts (baseline.salt_id)
+
+
+def _is_own_data(finding: Finding, root_path: str, own_baseline: str, trusted: bool) -> bool:
+    """leaktrap's own files (the baseline, the audit log folder), whose salts and keys look
+    like secrets. In a repository that is not trusted (``audit`` without
+    ``--trust-repo-config``) those paths are the repository's to fill, and could hide a
+    secret: only what a real baseline holds there is dropped, the salt ids of its entries
+    (``"salt": "<12 hex>"``, which the salt rule reports)."""
+    if trusted:
+        return root_path == own_baseline or root_path.startswith(OWN_DATA_DIR + "/")
+    return root_path == own_baseline and finding.rule_id == "secret-salt" and SALT_ID.fullmatch(finding.secret) is not None
 
 
 def _apply_baseline(baseline_file: Path, findings: list[Finding], to_root: Callable[[str], str]) -> tuple[list[Finding], int]:
