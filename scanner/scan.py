@@ -308,7 +308,7 @@ def _is_own_data(finding: Finding, root_path: str, own_baseline: str, trusted: b
     like secrets. In a repository that is not trusted (``audit`` without
     ``--trust-repo-config``) those paths are the repository's to fill, and could hide a
     secret: only what a real baseline holds there is dropped, the salt ids of its entries
-    (``"salt": "<12 hex>"``, which the salt rule reports)."""
+    (12 hex digits under the key ``salt``, which the salt rule reports)."""
     if trusted:
         return root_path == own_baseline or root_path.startswith(OWN_DATA_DIR + "/")
     return root_path == own_baseline and finding.rule_id == "secret-salt" and SALT_ID.fullmatch(finding.secret) is not None
