@@ -26,9 +26,24 @@ with ``result = "next"`` and a ``find`` that picks exactly one list item::
 
 Zero or several matches stop the call: nothing is deleted on a guess.
 
+When the answer is about the credential itself (an endpoint that describes the
+very token it is called with, like Cloudflare's token verify), a step may
+instead ``take`` one value out of it by an object path::
+
+    take = { path = "result.id", as = "token_id" }
+
+``path`` names fields of JSON objects only (no list index, not the whole
+body); the value must be a non-empty string or a whole number that looks like
+an identifier (letters, digits, ``-_.~:``, not starting with a dot). Anything
+else - missing, null, empty, an object, a list, ``true`` - stops the call
+(revoke: failed, verify: unknown) and nothing else is sent. A step has
+``find`` or ``take``, not both, and only a step followed by another has one.
+Use ``take`` only where the provider documents that the answer describes the
+credential used to call it; to pick among several credentials, use ``find``.
+
 Variables: ``{secret}``, ``{pair}`` (the partner secret of a ``pair`` spec),
 ``{base}``, ``{secret_sha256}``, ``{secret_sha512}`` and the ``as`` names of
-earlier ``find`` steps. Values are percent-encoded in URLs.
+earlier ``find`` or ``take`` steps. Values are percent-encoded in URLs.
 
 Case keys: ``status`` (code or list), ``json`` (path = value; a list means
 any of), ``json_has`` (paths that must be present and non-empty), ``contains``

@@ -1,7 +1,8 @@
 """Run a spec for one credential: render each step, send it, judge the answer.
 
 Nothing here knows a provider by name. The only code paths a spec selects are
-AWS SigV4 signing (``sign``) and picking an exact item out of a list (``find``).
+AWS SigV4 signing (``sign``), picking an exact item out of a list (``find``) and
+keeping one value of an answer about the credential itself (``take``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from . import sigv4
 from .audit import AuditLog, window_start
 from .http import ClientSettings, HttpRequest, HttpResponse, UnsafeDestination, check_destination, send
 from .match import is_missing, judge, lookup
-from .spec import NEXT, Find, Spec, Step
+from .spec import NEXT, Find, Spec, Step, Take
 from .template import TemplateError, render, render_tree
 
 
@@ -88,8 +89,8 @@ def variables(spec: Spec, cred: Credential, base: str | None, *, masked: bool) -
         if cred.pair is not None:
             values["pair"] = redact(cred.pair)
         for i, step in enumerate(spec.steps, start=1):
-            if step.find is not None:
-                values[step.find.name] = f"<{step.find.name} looked up in step {i}>"
+            if step.binds is not None:
+                values[step.binds] = f"<{step.binds} looked up in step {i}>"
         return values
     values["secret"] = cred.secret
     values["secret_sha256"] = hashlib.sha256(cred.secret.encode()).hexdigest()
@@ -124,7 +125,7 @@ def plan(spec: Spec, cred: Credential, overrides: Mapping[str, str]) -> tuple[Pl
         if spec.sign is not None:
             headers += (("Authorization", f"AWS4-HMAC-SHA256 (signed with the secret key {values.get('pair', '')})"),)
         url = render(step.url, values)  # unquoted, so the masked placeholders stay legible
-        steps.append(PlannedStep(req.method, url, headers, req.body.decode() if req.body else None, _describe(step.find)))
+        steps.append(PlannedStep(req.method, url, headers, req.body.decode() if req.body else None, _describe(step.find) or _describe_take(step.take)))
     return tuple(steps)
 
 
@@ -135,6 +136,12 @@ def _describe(find: Find | None) -> str | None:
     target = target.replace("{secret}", "the secret")
     where = f" in '{find.within}'" if find.within else ""
     return f"the one entry{where} whose '{find.where}' equals {target}; its '{find.take}' becomes {{{find.name}}} (no exact match: stop)"
+
+
+def _describe_take(take: Take | None) -> str | None:
+    if take is None:
+        return None
+    return f"the '{take.path}' of this answer (about this very credential) as {{{take.name}}} (missing or empty: stop)"
 
 
 def execute(spec: Spec, cred: Credential, ctx: CallContext) -> Outcome:
@@ -169,6 +176,11 @@ def execute(spec: Spec, cred: Credential, ctx: CallContext) -> Outcome:
             if isinstance(picked, _NotFound):
                 return Outcome("failed" if spec.action == "revoke" else "unknown", f"step {index}: {picked.reason}; nothing else was sent", status, endpoint, True)
             values[step.find.name] = picked
+        elif step.take is not None:
+            taken = take_value(verdict.data, step.take)
+            if isinstance(taken, _NotFound):
+                return Outcome("failed" if spec.action == "revoke" else "unknown", f"step {index}: {taken.reason}; nothing else was sent", status, endpoint, True)
+            values[step.take.name] = taken
     return outcome
 
 
@@ -191,6 +203,23 @@ def pick(data: Any, find: Find, values: Mapping[str, str]) -> str | _NotFound:
     if isinstance(taken, bool) or not isinstance(taken, (str, int)) or taken == "":
         return _NotFound(f"the matching entry has no '{find.take}'")
     return str(taken)
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_~:-][A-Za-z0-9._~:-]{0,199}")
+
+
+def take_value(data: Any, take: Take) -> str | _NotFound:
+    """The one value at ``take.path`` (objects only): a non-empty string or a whole number that
+    looks like an identifier (letters, digits, ``-_.~:``; no leading dot). Anything else stops."""
+    value = lookup(data, take.path) if isinstance(data, dict) else None
+    if value is None or is_missing(value):
+        return _NotFound(f"the answer has no '{take.path}'")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return _NotFound(f"'{take.path}' in the answer is not a single id")
+    text = str(value)
+    if not _PLAIN_ID.fullmatch(text):
+        return _NotFound(f"'{take.path}' in the answer is empty or not a plain id")
+    return text
 
 
 def scrub(text: str, cred: Credential) -> str:

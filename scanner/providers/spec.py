@@ -27,11 +27,12 @@ _HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 _SPEC_KEYS = {
     "description", "base_url", "rate_limit", "timeout", "pair", "sign", "unsupported", "note",
-    "headers", "steps", "method", "url", "json", "form", "find", "cases",
+    "headers", "steps", "method", "url", "json", "form", "find", "take", "cases",
 }
-_STEP_KEYS = {"method", "url", "headers", "json", "form", "find", "cases"}
+_STEP_KEYS = {"method", "url", "headers", "json", "form", "find", "take", "cases"}
 _CASE_KEYS = {"status", "result", "reason", "json", "json_has", "body", "contains"}
 _FIND_KEYS = {"in", "where", "equals", "take", "as"}
+_TAKE_KEYS = {"path", "as"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class Find:
 
 
 @dataclass(frozen=True)
+class Take:
+    """Keep the single value at ``path`` of an answer that is about the credential itself
+    (e.g. Cloudflare's token verify answer, ``result.id``) as ``name``."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Step:
     method: str
     url: str
@@ -65,6 +75,14 @@ class Step:
     json: Any = None
     form: tuple[tuple[str, str], ...] | None = None
     find: Find | None = None
+    take: Take | None = None
+
+    @property
+    def binds(self) -> str | None:
+        """The variable this step's answer gives to the next steps (``find.as`` or ``take.as``)."""
+        if self.find is not None:
+            return self.find.name
+        return self.take.name if self.take is not None else None
 
 
 @dataclass(frozen=True)
@@ -220,6 +238,11 @@ def _parse_step(data: dict[str, Any], common: tuple[tuple[str, str], ...], actio
     find = _parse_find(data.get("find"), where)
     if find is not None and last:
         raise where.fail("'find' belongs to a step followed by another one")
+    take = _parse_take(data.get("take"), where)
+    if take is not None and last:
+        raise where.fail("'take' belongs to a step followed by another one")
+    if take is not None and find is not None:
+        raise where.fail("give 'find' or 'take', not both")
     if not last and not any(c.result == NEXT for c in cases):
         raise where.fail("a step followed by another needs a case with result = \"next\"")
     return Step(
@@ -230,6 +253,7 @@ def _parse_step(data: dict[str, Any], common: tuple[tuple[str, str], ...], actio
         json=body_json,
         form=tuple(form.items()) if form is not None else None,
         find=find,
+        take=take,
     )
 
 
@@ -299,6 +323,25 @@ def _parse_find(raw: Any, where: _Where) -> Find | None:
     return Find(within=within, where=values["where"], equals=values["equals"], take=values["take"], name=values["as"])
 
 
+def _parse_take(raw: Any, where: _Where) -> Take | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise where.fail("'take' must be a table { path, as }")
+    unknown = set(raw) - _TAKE_KEYS
+    if unknown:
+        raise where.fail(f"unknown take key(s): {', '.join(sorted(unknown))}")
+    path, name = raw.get("path"), raw.get("as")
+    if not isinstance(path, str) or not isinstance(name, str) or not name:
+        raise where.fail("'take' needs 'path' and 'as' (strings)")
+    parts = path.split(".")
+    if not path or not all(parts) or any(p.isdigit() for p in parts):
+        raise where.fail("take 'path' must name a field of a JSON object (a.b.c; no list index, not the whole body)")
+    if not _NAME.match(name) or name in BUILTIN_VARIABLES:
+        raise where.fail("take 'as' must be a new variable name (lower case)")
+    return Take(path=path, name=name)
+
+
 def _check_variables(steps: tuple[Step, ...], known: set[str], where: _Where) -> None:
     available = set(known)
     for step in steps:
@@ -312,8 +355,8 @@ def _check_variables(steps: tuple[Step, ...], known: set[str], where: _Where) ->
         missing = used - available
         if missing:
             raise where.fail(f"unknown variable(s) {', '.join('{' + m + '}' for m in sorted(missing))}")
-        if step.find is not None:
-            available.add(step.find.name)
+        if step.binds is not None:
+            available.add(step.binds)
 
 
 def _headers(raw: Any, where: _Where) -> tuple[tuple[str, str], ...]:
