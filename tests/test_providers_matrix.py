@@ -70,6 +70,8 @@ class Shape:
     form: dict[str, str] | None = None  # the form body we must send
     absent: tuple[str, ...] = ()  # headers that must not be sent
     extra: dict[str, str] = field(default_factory=dict)  # reply headers
+    query: str | None = None  # the exact query string we must send (never the secret)
+    no_body: bool = False  # a call that must send no body
 
 
 B = "Bearer {secret}"
@@ -140,6 +142,8 @@ def test_provider_shape(shape: Shape, srv: HTTPServer, specs: Specs, tmp_path: P
     expect: dict[str, Any] = {"method": shape.method, "headers": headers}
     if shape.json is not _UNSET:
         expect["json"] = json.loads(fill(json.dumps(shape.json)))
+    if shape.query is not None:
+        expect["query_string"] = shape.query
     handler = srv.expect_oneshot_request(shape.path, **expect)
     if isinstance(shape.reply, str):
         handler.respond_with_data(shape.reply, status=shape.status, headers=shape.extra)
@@ -152,6 +156,9 @@ def test_provider_shape(shape: Shape, srv: HTTPServer, specs: Specs, tmp_path: P
     assert srv.log[0][1].status_code == shape.status  # the oneshot handler matched: method, path, headers, body
     for name in shape.absent:
         assert name not in request.headers
+    assert secret not in request.query_string.decode()  # never in the URL
+    if shape.no_body:
+        assert request.get_data() == b""
     if shape.form is not None:
         assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
         assert parse_qs(request.get_data(as_text=True)) == {k: [fill(v)] for k, v in shape.form.items()}

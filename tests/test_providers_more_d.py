@@ -4,25 +4,21 @@ shapes each provider documents; the exact request (method, path, headers, body) 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import token
-from scanner.providers.runner import execute
 from scanner.providers.spec import Specs
-from test_providers_matrix import Shape, _UNSET, credential, ctx, specs  # noqa: F401  (specs: fixture)
+from test_providers_matrix import Shape, specs  # noqa: F401  (specs: fixture)
+from test_providers_matrix import test_provider_shape as _check_shape
 
 
 @dataclass
 class QShape(Shape):
-    query: str | None = None  # the exact query string we must send (never the secret)
     no_body: bool = True  # GET/POST without a body
-    headers_extra: dict[str, str] = field(default_factory=dict)
 
 
 B = "Bearer {secret}"
@@ -116,29 +112,7 @@ SHAPES = [
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.id)
 def test_provider_shape_more_d(shape: QShape, srv: HTTPServer, specs: Specs, tmp_path: Path) -> None:  # noqa: F811
-    secret = token(shape.template, shape.id)
-    fill = lambda v: v.replace("{secret}", secret)  # noqa: E731
-    headers = {k: fill(v) for k, v in shape.headers.items()}
-    expect: dict[str, Any] = {"method": shape.method, "headers": headers}
-    if shape.query is not None:
-        expect["query_string"] = shape.query
-    if shape.json is not _UNSET:
-        expect["json"] = json.loads(fill(json.dumps(shape.json)))
-    handler = srv.expect_oneshot_request(shape.path, **expect)
-    if isinstance(shape.reply, str):
-        handler.respond_with_data(shape.reply, status=shape.status, headers=shape.extra)
-    else:
-        handler.respond_with_json(shape.reply, status=shape.status, headers=shape.extra)
-    spec = (specs.verify if shape.action == "verify" else specs.revoke)[shape.spec]
-    out = execute(spec, credential(shape.spec, shape.rule_id, secret), ctx(tmp_path, srv, shape.spec))
-    assert len(srv.log) == 1, [r.path for r, _ in srv.log]
-    request = srv.log[0][0]
-    assert srv.log[0][1].status_code == shape.status  # the oneshot handler matched: method, path, headers, query
-    assert secret not in request.query_string.decode()  # never in the URL
-    if shape.no_body and shape.json is _UNSET:
-        assert request.get_data() == b""
-    assert out.result == shape.expect, out.reason
-    assert secret not in out.reason and secret not in out.endpoint
+    _check_shape(shape, srv, specs, tmp_path)
 
 
 def test_rules_point_at_the_new_specs(specs: Specs) -> None:  # noqa: F811
