@@ -150,14 +150,14 @@ def test_a_truncated_pack_index_is_a_git_error(tmp_path: Path) -> None:
 
 
 def test_packed_loose_and_twice_packed_objects_scan_the_same_on_disk_and_in_memory(repo: Repo) -> None:
-    """Disk mode lists packs itself: objects in two packs, loose objects and sizes taken from
-    the packs (a blob over the limit is skipped before it is read, with its size)."""
+    """Disk mode lists packs itself: objects in two packs, loose objects, and sizes (a blob
+    over the limit, packed or loose, is skipped before it is read, with its size)."""
     secrets = [token("ghp_{alnum:36}", f"packs{i}") for i in range(4)]
     repo.commit("one", **{"a.txt": f"{secrets[0]}\n", "big.txt": "x" * 5000 + "\n"})
     repo.git("repack", "-d", "-q")  # pack 1
     repo.commit("two", **{"b.txt": f"{secrets[1]}\n"})
     repo.git("repack", "-a", "-q")  # pack 2 holds everything again; pack 1 stays: objects in two packs
-    repo.commit("three", **{"c.txt": f"{secrets[2]}\n", "a.txt": f"{secrets[3]}\n"})  # loose
+    repo.commit("three", **{"c.txt": f"{secrets[2]}\n", "a.txt": f"{secrets[3]}\n", "big2.txt": "y" * 3000 + "\n"})  # loose
     reports = {}
     for kind, limit in (("disk", "0"), ("memory", "1000000000")):
         res = run_cli("scan", "--history", "--no-baseline", "--format", "json", "--max-file-size", "1000",
@@ -169,4 +169,6 @@ def test_packed_loose_and_twice_packed_objects_scan_the_same_on_disk_and_in_memo
     assert strip(reports["disk"]) == strip(reports["memory"])
     assert len(reports["disk"]["findings"]) == 4
     assert reports["disk"]["skipped"] == reports["memory"]["skipped"]
-    assert any("5001 > 1000 bytes" in s["reason"] for s in reports["disk"]["skipped"]), reports["disk"]["skipped"]
+    reasons = {s["path"]: s["reason"] for s in reports["disk"]["skipped"]}
+    assert "5001 > 1000 bytes" in reasons["big.txt"]  # packed: its size from the pack listing
+    assert "3001 > 1000 bytes" in reasons["big2.txt"]  # loose: sized before reading too

@@ -247,12 +247,15 @@ class PackListing:
     listed: 200 MB at 1.2 million objects. Here the pack indexes are read directly (ids and
     offsets, a chunk at a time), SQLite sorts them into pack order, and one plain
     ``cat-file --batch-check`` fed in that order gives each blob's size, all in flat memory.
-    Loose objects are in no pack: the store reads them last (see ``DiskStore.finish``)."""
+    Loose objects are in no pack: the store reads them last and sizes them apart (see
+    ``DiskStore.finish``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.root: Path | None = None  # the repository, once filled from it
 
     def fill(self, root: Path) -> None:
+        self.root = root
         self._run(lambda conn: self._fill(conn, root))
 
     def write(self, listing: Iterable[tuple[str, int]]) -> None:
@@ -383,8 +386,9 @@ class DiskStore:
 
     def finish(self, listing: PackListing) -> None:
         """The read order: the walk's blobs in pack order, with size and first path, as one
-        table read front to back (blobs the listing lacks, from alternates or promisor
-        remotes, go last with size 0).
+        table read front to back (blobs the listing lacks go last: loose objects,
+        sized by one more ``cat-file --batch-check`` so that the size limit skips them before
+        reading, as in memory; objects of alternates or promisor remotes, size 0).
 
         Only sorts, no random lookups into big tables (SQLite sorts in C, in bounded memory;
         a lookup per row into a tree larger than the cache is what is slow): the sightings
@@ -403,6 +407,8 @@ class DiskStore:
             " INDEXED BY listing_oid JOIN firsts AS f ON f.oid = l.oid GROUP BY l.oid ORDER BY 1",
         )
 
+        unlisted: list[int] = []  # the first position after the listing, when blobs were not in it
+
         def run() -> None:
             conn.execute("ATTACH DATABASE ? AS pack", (str(listing.path),))
             for sql in statements:
@@ -410,15 +416,28 @@ class DiskStore:
             (found,) = conn.execute("SELECT count(*) FROM readorder").fetchone()
             (walked,) = conn.execute("SELECT count(*) FROM firsts").fetchone()
             if found != walked:
+                (after,) = conn.execute("SELECT coalesce(max(pos), 0) + 1 FROM pack.listing").fetchone()
                 conn.execute(
-                    "INSERT INTO readorder SELECT (SELECT coalesce(max(pos), 0) + 1 FROM pack.listing) + f.seq,"
-                    " f.oid, 0, f.path FROM firsts AS f"
-                    " WHERE NOT EXISTS (SELECT 1 FROM pack.listing AS l WHERE l.oid = f.oid) ORDER BY f.seq"
+                    "INSERT INTO readorder SELECT ? + f.seq, f.oid, 0, f.path FROM firsts AS f"
+                    " WHERE NOT EXISTS (SELECT 1 FROM pack.listing AS l WHERE l.oid = f.oid) ORDER BY f.seq",
+                    (after,),
                 )
+                unlisted.append(after)
             conn.execute("DETACH DATABASE pack")
 
         _guard(self.path, run)
         listing.path.unlink(missing_ok=True)
+        if unlisted and listing.root is not None:
+            self._size_unlisted(listing.root, unlisted[0])
+
+    def _size_unlisted(self, root: Path, after: int) -> None:
+        """Sizes of the blobs no pack lists (loose objects), a batch at a time."""
+        last = after - 1
+        while rows := self._query("SELECT pos, oid FROM readorder WHERE pos > ? ORDER BY pos LIMIT ?", (last, BATCH_ROWS)):
+            last = int(rows[-1][0])  # type: ignore[call-overload]
+            sizes = dict(gitio.blob_sizes(root, [[str(oid) for _pos, oid in rows]]))
+            updates = [(sizes[str(oid)], pos) for pos, oid in rows if str(oid) in sizes]
+            _guard(self.path, lambda: self._conn.executemany("UPDATE readorder SET size = ? WHERE pos = ?", updates))
 
     # ------------------------------------------------------------ read back
 
