@@ -172,3 +172,26 @@ def test_packed_loose_and_twice_packed_objects_scan_the_same_on_disk_and_in_memo
     reasons = {s["path"]: s["reason"] for s in reports["disk"]["skipped"]}
     assert "5001 > 1000 bytes" in reasons["big.txt"]  # packed: its size from the pack listing
     assert "3001 > 1000 bytes" in reasons["big2.txt"]  # loose: sized before reading too
+
+
+def test_a_sha256_repository_reads_the_same_on_disk_and_in_memory(tmp_path: Path) -> None:
+    """Pack indexes of SHA-256 repositories hold 32-byte ids."""
+    from conftest import git
+
+    sha = Repo(tmp_path / "sha256")
+    sha.path.mkdir()
+    git(sha.path, "init", "-q", "-b", "main", "--object-format=sha256")
+    secret = token("ghp_{alnum:36}", "sha256-repo")
+    sha.commit("one", **{"a.py": f'T = "{secret}"\n', "big.txt": "x" * 3000})
+    sha.git("repack", "-a", "-d", "-q")
+    sha.commit("two", **{"big.txt": "x" * 3005})
+    docs = []
+    for limit in ("0", "1000000000"):
+        res = run_cli("scan", "--history", "--no-baseline", "--format", "json", "--max-file-size", "2000",
+                      cwd=sha.path, env={"LEAKTRAP_HISTORY_MEMORY_OBJECTS": limit})
+        assert res.code == 1, res.err
+        docs.append(json.loads(res.out))
+    disk, memory = docs
+    assert [(f["path"], f["commit"]["sha"]) for f in disk["findings"]] == [(f["path"], f["commit"]["sha"]) for f in memory["findings"]]
+    assert len(disk["findings"][0]["commit"]["sha"]) == 64
+    assert disk["skipped"] == memory["skipped"] and len(disk["skipped"]) == 2
