@@ -12,7 +12,7 @@ textconv, ssh commands) and never asks for credentials. Output is read with
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -278,23 +278,38 @@ def read_blob_chunks(
     writes each chunk to git as soon as it has it (the iterable may wait for the reader)."""
     if not count:
         return
-    with _spawn(cwd, ["cat-file", "--batch", "--buffer"], stdin=True) as (proc, errfile):
-        assert proc.stdin is not None and proc.stdout is not None
-        _widen_pipe(proc.stdout)
-        failed: list[BaseException] = []  # what broke the feeder's own iterable, raised here
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, chunks, failed), daemon=True)
-        feeder.start()
+    with _fed(cwd, ["cat-file", "--batch", "--buffer"], chunks) as (proc, errfile, settle):
         out = proc.stdout
+        assert out is not None
         for _ in range(count):
             header = out.readline()
             if not header:
-                feeder.join()
-                if failed:
-                    raise failed[0]
+                settle()
                 _finish(proc, errfile, cwd, "cat-file", ())
             yield _read_one(out, header, max_size)
-        feeder.join()
+        settle()
         _finish(proc, errfile, cwd, "cat-file", (0,))
+
+
+@contextmanager
+def _fed(
+    cwd: Path | str, args: list[str], chunks: Iterable[Sequence[str]]
+) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes], Callable[[], None]]]:
+    """A cat-file process that a thread feeds ``chunks`` of ids while the caller reads its
+    widened stdout. ``settle()`` waits for the thread and raises what broke its iterable."""
+    with _spawn(cwd, args, stdin=True) as (proc, errfile):
+        assert proc.stdin is not None and proc.stdout is not None
+        _widen_pipe(proc.stdout)
+        failed: list[BaseException] = []
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, chunks, failed), daemon=True)
+        feeder.start()
+
+        def settle() -> None:
+            feeder.join()
+            if failed:
+                raise failed[0]
+
+        yield proc, errfile, settle
 
 
 PIPE_SIZE = 1 << 20
@@ -352,16 +367,23 @@ def _read_one(out: IO[bytes], header: bytes, max_size: int | None) -> Blob:
     return Blob(oid, size, data)
 
 
+CHECK_FORMAT = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
+
+
 def blobs_in_pack_order(cwd: Path | str) -> Iterator[tuple[str, int]]:
     """(id, size) of every blob in the repository, in pack order (the fastest order to inflate)."""
-    fmt = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
-    for line in stream_records(cwd, ["cat-file", "--batch-all-objects", "--unordered", fmt], sep=b"\n"):
+    for line in stream_records(cwd, ["cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT], sep=b"\n"):
         if line.startswith(b"blob "):  # trees and commits are most lines: skip them unparsed
-            _kind, oid, size = _fields(line, 3, "cat-file --batch-check")
-            if not size.isdigit():
-                raise _malformed("cat-file --batch-check", line)
-            yield oid, int(size)
+            yield _blob_line(line)
         # a corrupt object reads "missing <oid>": reading it later reports it
+
+
+def _blob_line(line: bytes) -> tuple[str, int]:
+    """(id, size) of a ``blob <id> <size>`` line of ``CHECK_FORMAT``."""
+    _kind, oid, size = _fields(line, 3, "cat-file --batch-check")
+    if not size.isdigit():
+        raise _malformed("cat-file --batch-check", line)
+    return oid, int(size)
 
 
 # Pack indexes, read directly: ``cat-file --batch-all-objects`` keeps a set of every object id it
@@ -423,22 +445,12 @@ def blob_sizes(cwd: Path | str, chunks: Iterable[Sequence[str]]) -> Iterator[tup
     """(id, size) of each blob among the objects in ``chunks``, in order, through one
     ``cat-file --batch-check`` (no ``--batch-all-objects``: nothing is kept per object).
     Other types and missing objects are left out."""
-    fmt = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
-    with _spawn(cwd, ["cat-file", fmt, "--buffer"], stdin=True) as (proc, errfile):
-        assert proc.stdin is not None and proc.stdout is not None
-        _widen_pipe(proc.stdout)
-        failed: list[BaseException] = []
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, chunks, failed), daemon=True)
-        feeder.start()
+    with _fed(cwd, ["cat-file", CHECK_FORMAT, "--buffer"], chunks) as (proc, errfile, settle):
+        assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith(b"blob "):  # trees and commits are most lines: skip them unparsed
-                _kind, oid, size = _fields(line.rstrip(b"\n"), 3, "cat-file --batch-check")
-                if not size.isdigit():
-                    raise _malformed("cat-file --batch-check", line)
-                yield oid, int(size)
-        feeder.join()
-        if failed:
-            raise failed[0]
+                yield _blob_line(line.rstrip(b"\n"))
+        settle()
         _finish(proc, errfile, cwd, "cat-file", (0,))
 
 

@@ -166,6 +166,17 @@ def test_provider_shape(shape: Shape, srv: HTTPServer, specs: Specs, tmp_path: P
     assert secret not in out.reason and secret not in out.endpoint
 
 
+def assert_rules_name_specs(specs: Specs, named: Any, unverified: tuple[str, ...] = ()) -> None:
+    """Each (spec, rule id, ...) of ``named``: the spec is shipped and the rule names it;
+    the ``unverified`` rules (credential kinds no endpoint can judge) name no verify spec."""
+    by_id = {r.id: r for r in load_rules([])[0]}
+    for spec, rule_id, *_rest in named:
+        assert spec in specs.verify, spec
+        assert by_id[rule_id].verify == spec, rule_id
+    for rule_id in unverified:
+        assert not by_id[rule_id].verify, rule_id
+
+
 def test_every_required_provider_has_its_specs(specs: Specs) -> None:
     for name in ("github", "gitlab", "slack", "stripe", "openai", "anthropic", "huggingface", "npm", "sendgrid", "digitalocean", "heroku", "aws"):
         assert name in specs.verify, name

@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from scanner.providers.spec import Specs
 from test_providers_matrix import Shape, specs  # noqa: F401  (specs: fixture)
+from test_providers_matrix import assert_rules_name_specs
 from test_providers_matrix import test_provider_shape as _check_shape
 
 B = "Bearer {secret}"
@@ -83,13 +84,9 @@ def test_more_c_provider_shape(shape: Shape, srv: HTTPServer, specs: Specs, tmp_
 
 
 def test_more_c_specs_exist_and_rules_point_at_them(specs: Specs) -> None:  # noqa: F811
-    from scanner.rules import load_rules
-
-    rules, _verify, _revoke = load_rules([])
-    by_id = {r.id: r for r in rules}
-    for spec, rule_id, _template in (GROQ, HUBSPOT, INTERCOM, LINEAR, LINEAR_OAUTH, MISTRAL, NETLIFY, NETLIFY_LEGACY, NEWRELIC):
-        assert spec in specs.verify, spec
-        assert by_id[rule_id].verify == spec, rule_id
     # credentials the endpoints cannot judge are not attached to a spec
-    for rule_id in ("hubspot-api-key-legacy", "newrelic-license-key", "newrelic-browser-key", "newrelic-insights-insert-key", "newrelic-insights-query-key"):
-        assert not by_id[rule_id].verify, rule_id
+    assert_rules_name_specs(
+        specs,
+        (GROQ, HUBSPOT, INTERCOM, LINEAR, LINEAR_OAUTH, MISTRAL, NETLIFY, NETLIFY_LEGACY, NEWRELIC),
+        ("hubspot-api-key-legacy", "newrelic-license-key", "newrelic-browser-key", "newrelic-insights-insert-key", "newrelic-insights-query-key"),
+    )

@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from scanner.providers.spec import Specs
 from test_providers_matrix import Shape, specs  # noqa: F401  (specs: fixture)
+from test_providers_matrix import assert_rules_name_specs
 from test_providers_matrix import test_provider_shape as _check_shape
 
 
@@ -116,13 +117,9 @@ def test_provider_shape_more_d(shape: QShape, srv: HTTPServer, specs: Specs, tmp
 
 
 def test_rules_point_at_the_new_specs(specs: Specs) -> None:  # noqa: F811
-    from scanner.rules import load_rules
-
-    rules, _verify, _revoke = load_rules([])
-    by_id = {r.id: r for r in rules}
-    for spec, rule_id, _template in (NOTION, NOTION_LEGACY, PINECONE, POSTMAN, PULUMI, REPLICATE, SHIPPO, SNYK, SQUARE, SQUARE_LEGACY, SUPABASE, TAILSCALE, TFC, XAI, COHERE, DOPPLER, DOPPLER_ST):
-        assert spec in specs.verify, spec
-        assert getattr(by_id[rule_id], "verify", None) == spec, rule_id
     # credential kinds the endpoints cannot judge carry no verify spec
-    for rule_id in ("supabase-secret-key", "shippo-test-api-token", "tailscale-auth-key", "tailscale-oauth-client-secret", "square-oauth-secret"):
-        assert not getattr(by_id[rule_id], "verify", None), rule_id
+    assert_rules_name_specs(
+        specs,
+        (NOTION, NOTION_LEGACY, PINECONE, POSTMAN, PULUMI, REPLICATE, SHIPPO, SNYK, SQUARE, SQUARE_LEGACY, SUPABASE, TAILSCALE, TFC, XAI, COHERE, DOPPLER, DOPPLER_ST),
+        ("supabase-secret-key", "shippo-test-api-token", "tailscale-auth-key", "tailscale-oauth-client-secret", "square-oauth-secret"),
+    )

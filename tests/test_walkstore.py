@@ -63,7 +63,7 @@ def test_attribution_lookups(store: DiskStore | MemoryStore) -> None:
 
 
 def test_runs_split_the_bytes_and_cover_every_blob_once(store: DiskStore | MemoryStore) -> None:
-    spans = store.slices(10_000, 2)
+    spans = store.slices(10_000, 2, store.count(10_000)[1])
     assert len(spans) == 2
     read = [row for span in spans for row in _read(store, span, 10_000)]
     assert sorted(o for o, _p in read) == sorted([BLOB[0], BLOB[1], BLOB[2], BLOB[5]])

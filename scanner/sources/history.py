@@ -230,8 +230,8 @@ def _record(walk: Walk, idx: int, changes: list[gitio.Change], spec: PathMatcher
 
 
 class Packed:
-    """The repository's blobs in pack order (the fast order to inflate), listed into
-    ``pack.db`` by a thread while the walk runs (both are mostly git's work, on another core)."""
+    """The repository's blobs in pack order (the fast order to inflate), listed into the
+    store's listing by a thread while the walk runs (both are mostly git's work, on another core)."""
 
     def __init__(self, root: Path, target: MemoryListing | PackListing) -> None:
         self._target = target
@@ -267,7 +267,7 @@ def scan_blobs(root: Path, walk: Walk, prepared: Prepared, progress: bool, jobs:
         if workers <= 1:
             parts = [scan_slice(root, store, WHOLE, prepared, bar.advance)]
         else:
-            spans = store.slices(limit, workers)
+            spans = store.slices(limit, workers, total)
             parts = _run_slices(scan_slice, [(root, store, span, prepared) for span in spans], bar)
     merged = merge_hits(parts)
     merged.skipped |= oversized
@@ -295,7 +295,7 @@ def scan_slice(
     limit = prepared.max_file_size
     count = store.run_count(span, limit)
     batches = store.batches(span, limit)
-    paths: deque[tuple[str, bytes | str]] = deque()  # handed to git, not yet read back
+    paths: deque[tuple[str, str]] = deque()  # handed to git, not yet read back
     to_git: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
 
     def refill() -> bool:
@@ -319,10 +319,9 @@ def scan_slice(
     more = refill()
     try:
         for blob in gitio.read_blob_chunks(root, feed(), count=count, max_size=limit):
-            oid, raw = paths.popleft()
+            oid, path = paths.popleft()
             if more and len(paths) < BATCH_ROWS:  # a batch still ahead of git: see refill
                 more = refill()
-            path = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape")
             if blob.oid != oid:
                 raise gitio.GitError(f"git cat-file returned object {blob.oid}, not {oid}")
             hits.blobs += 1

@@ -44,7 +44,7 @@ WHOLE = (0, (1 << 63) - 1)  # every position of the read order
 
 T = TypeVar("T")
 Span = tuple[int, int]  # first and last position of a run of the read order
-Batch = list[tuple[str, bytes | str]]  # (oid, path) of blobs to read, in order
+Batch = list[tuple[str, str]]  # (oid, path) of blobs to read, in order
 BATCH_ROWS = 4096
 
 
@@ -143,8 +143,8 @@ class MemoryStore:
     def oversized(self, limit: int) -> list[tuple[str, int]]:
         return [(self._first[o][1], s) for o, s in zip(self._order, self._sizes) if s > limit]
 
-    def slices(self, limit: int, n: int) -> list[Span]:
-        count, total = self.count(limit)
+    def slices(self, limit: int, n: int, total: int) -> list[Span]:
+        """``n`` byte-balanced runs of the blobs at or under ``limit`` (``total`` bytes: ``count``)."""
         return byte_slices(((i, s) for i, s in enumerate(self._sizes) if s <= limit), total, n)
 
     def run_count(self, span: Span, limit: int) -> int:
@@ -194,15 +194,19 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", f"cache_size=-{CACHE_KIB}"):
             conn.execute(f"PRAGMA {pragma}")
     except sqlite3.Error as exc:
-        raise StoreError(f"history scratch database {path}: {exc}") from None
+        raise _failed(path, exc) from None
     return conn
+
+
+def _failed(path: Path, exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"history scratch database {path}: {exc}")
 
 
 def _guard(path: Path, action: Callable[[], T]) -> T:
     try:
         return action()
     except sqlite3.Error as exc:
-        raise StoreError(f"history scratch database {path}: {exc}") from None
+        raise _failed(path, exc) from None
 
 
 ROWS_PER_STATEMENT = 200  # multi-row INSERTs: SQLite releases the GIL once per statement, not per row
@@ -284,6 +288,7 @@ class PackListing:
             for oids, offsets in gitio.pack_index_entries(idx, hash_len):
                 insert_rows(conn, "packed", 3, zip([number] * len(oids), offsets, oids))
         conn.execute("COMMIT")
+        (count,) = conn.execute("SELECT count(*) FROM packed").fetchone()
         # the sorted ids go to a file of their own: the feeding thread reads them while this
         # connection writes the listing (one file would lock the reader out)
         ordered = self.path.with_name("order.db")
@@ -291,16 +296,8 @@ class PackListing:
         conn.execute("CREATE TABLE ord.ordered AS SELECT oid FROM packed ORDER BY pack, offset")
         conn.execute("DETACH DATABASE ord")
         conn.execute("DROP TABLE packed")
-        count = self._count(ordered)
-        self._write(conn, gitio.blob_sizes(root, self._ordered(ordered, count)))
+        self._write(conn, gitio.blob_sizes(root, self._ordered(ordered, int(count))))
         ordered.unlink(missing_ok=True)
-
-    def _count(self, ordered: Path) -> int:
-        conn = connect(ordered, readonly=True)
-        try:
-            return int(conn.execute("SELECT count(*) FROM ordered").fetchone()[0])
-        finally:
-            conn.close()
 
     def _ordered(self, ordered: Path, count: int) -> Iterator[list[str]]:
         """The ids in pack order, for the thread that feeds git, in chunks of one SQLite step
@@ -314,7 +311,7 @@ class PackListing:
                 ).fetchone()
                 yield row[0].split(" ") if row and row[0] else []
         except sqlite3.Error as exc:
-            raise StoreError(f"history scratch database {ordered}: {exc}") from None
+            raise _failed(ordered, exc) from None
         finally:
             conn.close()
 
@@ -407,9 +404,9 @@ class DiskStore:
             " INDEXED BY listing_oid JOIN firsts AS f ON f.oid = l.oid GROUP BY l.oid ORDER BY 1",
         )
 
-        unlisted: list[int] = []  # the first position after the listing, when blobs were not in it
-
-        def run() -> None:
+        def run() -> int | None:
+            """The read order; the first position after the listing when blobs were not in it."""
+            after = None
             conn.execute("ATTACH DATABASE ? AS pack", (str(listing.path),))
             for sql in statements:
                 conn.execute(sql)
@@ -422,13 +419,13 @@ class DiskStore:
                     " WHERE NOT EXISTS (SELECT 1 FROM pack.listing AS l WHERE l.oid = f.oid) ORDER BY f.seq",
                     (after,),
                 )
-                unlisted.append(after)
             conn.execute("DETACH DATABASE pack")
+            return after
 
-        _guard(self.path, run)
+        unlisted = _guard(self.path, run)
         listing.path.unlink(missing_ok=True)
-        if unlisted and listing.root is not None:
-            self._size_unlisted(listing.root, unlisted[0])
+        if unlisted is not None and listing.root is not None:
+            self._size_unlisted(listing.root, unlisted)
 
     def _size_unlisted(self, root: Path, after: int) -> None:
         """Sizes of the blobs no pack lists (loose objects), a batch at a time."""
@@ -452,8 +449,7 @@ class DiskStore:
         rows = self._query("SELECT path, size FROM readorder WHERE size > ? ORDER BY pos", (limit,))
         return [(_path_str(p), int(s)) for p, s in rows]  # type: ignore[arg-type, call-overload]
 
-    def slices(self, limit: int, n: int) -> list[Span]:
-        _count, total = self.count(limit)
+    def slices(self, limit: int, n: int, total: int) -> list[Span]:
         sized = _guard(self.path, lambda: self._conn.execute("SELECT pos, size FROM readorder WHERE size <= ? ORDER BY pos", (limit,)))
         return byte_slices(sized, total, n)
 
@@ -471,10 +467,10 @@ class DiskStore:
         conn = connect(self.path, readonly=True)
         try:
             cursor = conn.execute(f"SELECT oid, path {self._RUN} ORDER BY pos", (span[0], span[1], limit))
-            while batch := cursor.fetchmany(BATCH_ROWS):
-                yield batch
+            while rows := cursor.fetchmany(BATCH_ROWS):
+                yield [(oid, _path_str(path)) for oid, path in rows]
         except sqlite3.Error as exc:
-            raise StoreError(f"history scratch database {self.path}: {exc}") from None
+            raise _failed(self.path, exc) from None
         finally:
             conn.close()
 
